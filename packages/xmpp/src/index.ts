@@ -1,0 +1,3 @@
+export * from './xml/element.js';
+export * from './ns.js';
+export * from './errors.js';
