@@ -1,0 +1,87 @@
+import type { Kysely } from 'kysely';
+
+import { AccountRepository } from './accounts.js';
+import { migrateToLatest, openSqlite } from './db.js';
+import type { DialectName } from './db.js';
+import { InviteRepository } from './invites.js';
+import { OfflineRepository } from './offline.js';
+import { PrivateStorageRepository } from './private-storage.js';
+import { RosterRepository } from './roster.js';
+import type { Database } from './schema.js';
+import { VcardRepository } from './vcards.js';
+
+export { AccountExistsError, AccountNotFoundError, AccountRepository } from './accounts.js';
+export type { AccountInfo, AccountListOptions, StoredScramCredential } from './accounts.js';
+export type { DialectName } from './db.js';
+export { InviteRepository } from './invites.js';
+export type { Invite, NewInvite } from './invites.js';
+export { OfflineRepository } from './offline.js';
+export type { OfflineMessage } from './offline.js';
+export { PrivateStorageRepository, privateStorageKey } from './private-storage.js';
+export { RosterRepository } from './roster.js';
+export type { RosterChanges, RosterItem } from './roster.js';
+export type { Database, ScramHash, Subscription } from './schema.js';
+export { VcardRepository } from './vcards.js';
+export type { StoredVcard } from './vcards.js';
+
+/** The opened database with one repository per concern. */
+export interface Storage {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  accounts: AccountRepository;
+  roster: RosterRepository;
+  offline: OfflineRepository;
+  vcards: VcardRepository;
+  privateStorage: PrivateStorageRepository;
+  invites: InviteRepository;
+  /** Closes the database. The Storage is unusable afterwards. */
+  close(): Promise<void>;
+}
+
+/** SQLite storage location: a file path, or ':memory:' for throwaway tests. */
+export interface SqliteStorageOptions {
+  driver: 'sqlite';
+  path: string;
+}
+
+/** PostgreSQL connection, accepted by the type but not supported yet. */
+export interface PostgresStorageOptions {
+  driver: 'postgres';
+  connectionString: string;
+}
+
+/** Storage backend selection. */
+export type StorageOptions = SqliteStorageOptions | PostgresStorageOptions;
+
+/** Opens the database, runs pending migrations and returns the repositories. */
+export async function openStorage(options: StorageOptions): Promise<Storage> {
+  if (options.driver === 'postgres') {
+    // TODO: open a Kysely PostgresDialect over a pg Pool here and pass dialect 'postgres' to migrateToLatest.
+    throw new Error("Storage driver 'postgres' is not supported yet. Use driver 'sqlite'.");
+  }
+
+  const dialect: DialectName = 'sqlite';
+  const db = openSqlite(options.path);
+  try {
+    await migrateToLatest(db, dialect);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+
+  return createStorage(db, dialect);
+}
+
+function createStorage(db: Kysely<Database>, dialect: DialectName): Storage {
+  return {
+    db,
+    dialect,
+    accounts: new AccountRepository(db),
+    roster: new RosterRepository(db),
+    offline: new OfflineRepository(db),
+    vcards: new VcardRepository(db),
+    privateStorage: new PrivateStorageRepository(db),
+    invites: new InviteRepository(db),
+    close: () => db.destroy(),
+  };
+}

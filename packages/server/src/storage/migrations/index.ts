@@ -1,0 +1,27 @@
+import type { Migration } from 'kysely';
+
+import type { DialectName } from '../db.js';
+import { accountsMigration } from './0001_accounts.js';
+import { rosterMigration } from './0002_roster.js';
+import { offlineMessagesMigration } from './0003_offline_messages.js';
+import { vcardsMigration } from './0004_vcards.js';
+import { privateStorageMigration } from './0005_private_storage.js';
+import { invitesMigration } from './0006_invites.js';
+
+/**
+ * Lists every migration for `dialect`. Kysely's Migrator runs them in name
+ * order, so a new migration takes the next zero-padded number.
+ *
+ * Kysely runs SQLite migrations outside a transaction, so each migration
+ * uses IF NOT EXISTS and can be rerun after a crash midway.
+ */
+export function migrations(dialect: DialectName): Record<string, Migration> {
+  return {
+    '0001_accounts': accountsMigration(dialect),
+    '0002_roster': rosterMigration(dialect),
+    '0003_offline_messages': offlineMessagesMigration(dialect),
+    '0004_vcards': vcardsMigration(dialect),
+    '0005_private_storage': privateStorageMigration(dialect),
+    '0006_invites': invitesMigration(dialect),
+  };
+}

@@ -1,0 +1,137 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/**
+ * A 64-bit integer column such as a millisecond timestamp. better-sqlite3
+ * returns a number, node-postgres returns a string for bigint, so readers
+ * convert with Number().
+ */
+export type BigIntColumn = ColumnType<number | string, number, number>;
+
+/** An auto-increment bigint key, generated on insert. */
+export type SerialColumn = ColumnType<number | string, never, never>;
+
+/** A boolean stored as integer 0 or 1, because SQLite has no boolean type. */
+export type Flag = 0 | 1;
+
+/** SCRAM hash functions that credentials are stored for. */
+export type ScramHash = 'SHA-1' | 'SHA-256';
+
+/** Roster subscription states (RFC 6121 section 2.1.2.5). */
+export type Subscription = 'none' | 'to' | 'from' | 'both';
+
+/** Row of `accounts`, keyed by (host, username). */
+export interface AccountsTable {
+  host: string;
+  username: string;
+  created_at: BigIntColumn;
+  disabled: Flag;
+  /** Password hash of an account imported from another server, in that server's format. */
+  legacy_hash: string | null;
+}
+
+/** Row of `credentials`: one SCRAM credential per account and hash function. */
+export interface CredentialsTable {
+  host: string;
+  username: string;
+  hash: ScramHash;
+  /** Base64. */
+  salt: string;
+  iterations: number;
+  /** Base64. */
+  stored_key: string;
+  /** Base64. */
+  server_key: string;
+}
+
+/** Row of `roster_items`, keyed by (host, username, contact). */
+export interface RosterItemsTable {
+  host: string;
+  username: string;
+  /** Bare JID of the contact. */
+  contact: string;
+  name: string | null;
+  subscription: Subscription;
+  /** 1 while our outbound subscribe request waits for a reply. */
+  ask: Flag;
+  /** 1 while the contact's subscribe request waits for our reply. */
+  pending_in: Flag;
+  /** The contact's subscribe presence, serialised XML, re-delivered at login. */
+  pending_in_stanza: string | null;
+  /** 1 when we pre-approved the contact's subscription (RFC 6121 section 3.4). */
+  approved: Flag;
+  /** JSON array of group names. */
+  groups: string;
+  /** Roster version at the item's last change. */
+  version: number;
+}
+
+/** Row of `roster_tombstones`: the roster version at which a contact was removed. */
+export interface RosterTombstonesTable {
+  host: string;
+  username: string;
+  contact: string;
+  version: number;
+}
+
+/** Row of `roster_versions`: one per account with a roster. */
+export interface RosterVersionsTable {
+  host: string;
+  username: string;
+  version: number;
+  /** Highest version among pruned tombstones. Diffs from older versions would miss removals. */
+  pruned_version: number;
+}
+
+/** Row of `offline_messages`. */
+export interface OfflineMessagesTable {
+  seq: SerialColumn;
+  host: string;
+  username: string;
+  stanza: string;
+  stored_at: BigIntColumn;
+  /** UTF-8 length of `stanza`. */
+  bytes: number;
+}
+
+/** Row of `vcards`: one vcard-temp document per account. */
+export interface VcardsTable {
+  host: string;
+  username: string;
+  xml: string;
+  updated_at: BigIntColumn;
+}
+
+/** Row of `private_storage` (XEP-0049), keyed by (host, username, key). */
+export interface PrivateStorageTable {
+  host: string;
+  username: string;
+  /** `${namespace} ${elementName}` of the stored fragment. */
+  key: string;
+  xml: string;
+}
+
+/** Row of `invites`, keyed by the SHA-256 hex hash of the invite token. */
+export interface InvitesTable {
+  token_hash: string;
+  host: string;
+  created_at: BigIntColumn;
+  /** Null when the invite never expires. */
+  expires_at: ColumnType<number | string | null, number | null, number | null>;
+  max_uses: number;
+  uses: Generated<number>;
+  created_by: string | null;
+  note: string | null;
+}
+
+/** All tables of the storage layer, for `Kysely<Database>`. */
+export interface Database {
+  accounts: AccountsTable;
+  credentials: CredentialsTable;
+  roster_items: RosterItemsTable;
+  roster_tombstones: RosterTombstonesTable;
+  roster_versions: RosterVersionsTable;
+  offline_messages: OfflineMessagesTable;
+  vcards: VcardsTable;
+  private_storage: PrivateStorageTable;
+  invites: InvitesTable;
+}
