@@ -31,4 +31,5 @@ export const NS = {
   OFFLINE: 'http://jabber.org/protocol/offline',
   OOB: 'jabber:x:oob',
   XML: 'http://www.w3.org/XML/1998/namespace',
+  SASL_CB: 'urn:xmpp:sasl-cb:0',
 } as const;
