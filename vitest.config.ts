@@ -1,7 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
+// The `source` export condition points workspace packages at their TypeScript sources,
+// so tests never run a stale build. Node-side tests resolve through the SSR settings.
 export default defineConfig({
   resolve: { conditions: ['source'] },
+  ssr: { resolve: { conditions: ['source'], externalConditions: ['source'] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 20_000,

@@ -26,6 +26,7 @@ export type SaslFailureCondition =
 export type SaslStep =
   | { kind: 'challenge'; data: Buffer }
   | { kind: 'success'; data: Buffer; username: string; authzid?: string }
+  /** `username` is set only when the failure rejected credentials, so that the throttle counts guesses, not protocol errors. */
   | { kind: 'failure'; condition: SaslFailureCondition; text?: string; username?: string };
 
 /** Server side of one SASL mechanism for one exchange. */

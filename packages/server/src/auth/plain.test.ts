@@ -39,12 +39,12 @@ describe('PlainServer', () => {
 
   it('rejects a wrong password', async () => {
     const server = new PlainServer({ verify: await accountStore('secret') });
-    expect(await server.start(message('', 'juliet', 'Secret'))).toEqual({ kind: 'failure', condition: 'not-authorized' });
+    expect(await server.start(message('', 'juliet', 'Secret'))).toEqual({ kind: 'failure', condition: 'not-authorized', username: 'juliet' });
   });
 
   it('answers an unknown user like a wrong password', async () => {
     const server = new PlainServer({ verify: await accountStore('secret') });
-    expect(await server.start(message('', 'romeo', 'secret'))).toEqual({ kind: 'failure', condition: 'not-authorized' });
+    expect(await server.start(message('', 'romeo', 'secret'))).toEqual({ kind: 'failure', condition: 'not-authorized', username: 'romeo' });
   });
 
   it('rejects a Latin-1 payload', async () => {

@@ -61,7 +61,10 @@ export class PlainServer implements SaslMechanism {
     }
 
     const verdict = await this.check(username, password);
-    if (verdict !== 'ok') return this.fail('not-authorized');
+    if (verdict !== 'ok') {
+      this.state = 'done';
+      return { kind: 'failure', condition: 'not-authorized', username };
+    }
     return { kind: 'success', data: Buffer.alloc(0), username, authzid: authzid === '' ? undefined : authzid };
   }
 

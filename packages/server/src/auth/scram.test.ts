@@ -166,7 +166,7 @@ describe('ScramServer exchange', () => {
   it('rejects a wrong password', async () => {
     const credential = await accountFor('secret', 'SHA-256');
     const { last } = await runExchange(serverFor(credential), { hash: 'SHA-256', username: 'juliet', password: 'Secret' });
-    expect(last).toEqual({ kind: 'failure', condition: 'not-authorized', text: 'invalid-proof' });
+    expect(last).toEqual({ kind: 'failure', condition: 'not-authorized', text: 'invalid-proof', username: 'juliet' });
   });
 
   it('returns the authzid', async () => {
@@ -343,7 +343,7 @@ describe('ScramServer unknown user', () => {
     const server = serverFor(null);
     const { first, last } = await runExchange(server, { hash: 'SHA-256', username: 'romeo', password: 'secret' });
     expect(first.kind).toBe('challenge');
-    expect(last).toEqual({ kind: 'failure', condition: 'not-authorized', text: 'invalid-proof' });
+    expect(last).toEqual({ kind: 'failure', condition: 'not-authorized', text: 'invalid-proof', username: 'romeo' });
   });
 
   it('sends the configured iteration count', async () => {
@@ -447,6 +447,6 @@ describe('ScramServer SASLprep', () => {
     const credential = await computeCredential('pass\nword', 'SHA-256', Buffer.alloc(16, 3), 4096);
     const run: ClientRun = { hash: 'SHA-256', username: 'juliet', password: 'pass word' };
     const { last } = await runExchange(serverFor(credential), run);
-    expect(last).toEqual({ kind: 'failure', condition: 'not-authorized', text: 'invalid-proof' });
+    expect(last).toEqual({ kind: 'failure', condition: 'not-authorized', text: 'invalid-proof', username: 'juliet' });
   });
 });

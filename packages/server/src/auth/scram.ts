@@ -127,9 +127,12 @@ export class ScramServer implements SaslMechanism {
   }
 
   private fail(failure: ScramFailure): SaslStep {
+    // Only a wrong proof is a password guess; other failures are protocol errors.
+    const username = failure.serverError === 'invalid-proof' ? this.exchange?.username : undefined;
     this.state = 'done';
     this.exchange = null;
-    return { kind: 'failure', condition: failure.condition, text: failure.serverError };
+    const step: SaslStep = { kind: 'failure', condition: failure.condition, text: failure.serverError };
+    return username === undefined ? step : { ...step, username };
   }
 
   private async onClientFirst(message: Buffer): Promise<SaslStep> {

@@ -1,0 +1,40 @@
+import { randomBytes } from 'node:crypto';
+import { Element, JID, JidError, NS, StanzaError, StreamError, errorReply, jid, x } from '@parley/xmpp';
+import type { ClientSession } from './session.js';
+
+/**
+ * Binds a resource (RFC 6120 section 7) and returns the IQ reply. An empty request gets
+ * a server-generated resource; a resource already in use is handled by the configured
+ * conflict policy (RFC 6120 7.7.2.2).
+ */
+export async function bindResource(session: ClientSession, iq: Element, bind: Element): Promise<Element> {
+  const { server } = session;
+  const requested = bind.getChildText('resource', NS.BIND)?.trim();
+  let full: JID;
+  try {
+    full = jid(session.username!, server.config.domain, requested || generateResource());
+  } catch (err) {
+    if (!(err instanceof JidError)) throw err;
+    return errorReply(iq, new StanzaError('jid-malformed', `Invalid resource: ${err.message}`));
+  }
+
+  const existing = server.sessions.get(full);
+  if (existing) {
+    const policy = server.config.sessions.resource_conflict;
+    if (policy === 'reject') return errorReply(iq, new StanzaError('conflict', `The resource "${full.resource}" is already in use.`));
+    if (policy === 'rename') full = full.withResource(`${full.resource}-${generateResource().slice(0, 6)}`);
+    else existing.closeWithError(new StreamError('conflict', 'Replaced by a new session for the same resource.'));
+  }
+
+  const count = server.sessions.resources(full.bare()).length;
+  if (count >= server.config.sessions.max_per_account) {
+    return errorReply(iq, new StanzaError('resource-constraint', `This account already has ${count} sessions, the maximum.`));
+  }
+
+  session.onBound(full);
+  return x('iq', NS.CLIENT, { type: 'result', id: iq.attr('id') }, x('bind', NS.BIND, {}, x('jid', NS.BIND, {}, full.toString())));
+}
+
+function generateResource(): string {
+  return `parley-${randomBytes(6).toString('base64url')}`;
+}

@@ -1,0 +1,221 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseToml } from 'smol-toml';
+
+const Port = (value: number, description: string) =>
+  Type.Union([Type.Literal(false), Type.Integer({ minimum: 0, maximum: 65535 })], {
+    default: value,
+    description: `${description}; 0 lets the system pick a free port, false disables the listener`,
+  });
+
+export const ConfigSchema = Type.Object(
+  {
+    domain: Type.String({ minLength: 1, default: 'localhost', description: 'XMPP domain served (the part after @)' }),
+    data_dir: Type.String({ minLength: 1, default: './data', description: 'folder for the database, certificates and files' }),
+    listen: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1', description: 'address every listener binds to' }),
+        c2s_port: Port(5222, 'TCP client port with STARTTLS'),
+        c2s_tls_port: Port(5223, 'TCP client port with direct TLS (XEP-0368)'),
+        http_port: Port(5280, 'HTTP port (WebSocket, host-meta)'),
+        https_port: Port(5443, 'HTTPS port'),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    tls: Type.Object(
+      {
+        cert: Type.String({ default: '', description: 'PEM certificate chain; empty generates a self-signed one' }),
+        key: Type.String({ default: '', description: 'PEM private key for cert' }),
+        require_for_auth: Type.Boolean({ default: true, description: 'refuse SASL before TLS' }),
+        allow_plaintext_on_loopback: Type.Boolean({
+          default: true,
+          description: 'let loopback clients authenticate without TLS even when require_for_auth is set',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    storage: Type.Object(
+      {
+        driver: Type.Union([Type.Literal('sqlite')], { default: 'sqlite', description: 'database driver' }),
+        path: Type.String({ default: '', description: 'SQLite file; empty means DATA_DIR/parley.sqlite' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    auth: Type.Object(
+      {
+        scram_iterations: Type.Integer({ minimum: 4096, maximum: 1_000_000, default: 10_000, description: 'PBKDF2 iterations for new SCRAM credentials' }),
+        max_failures: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'failed logins per IP or account before back-off starts' }),
+        failure_window_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: 'seconds over which failures are counted' }),
+        max_backoff_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: 'longest back-off after repeated failures' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    registration: Type.Object(
+      {
+        policy: Type.Union([Type.Literal('open'), Type.Literal('invite'), Type.Literal('closed')], {
+          default: 'open',
+          description: 'in-band registration (XEP-0077): open, invite (token required) or closed',
+        }),
+        min_password_length: Type.Integer({ minimum: 1, maximum: 1024, default: 6, description: 'shortest password accepted' }),
+        max_per_ip_per_hour: Type.Integer({
+          minimum: 1,
+          maximum: 100_000,
+          default: 10,
+          description: 'accounts one IP address (IPv6: one /64) may register in-band per hour',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    sessions: Type.Object(
+      {
+        resource_conflict: Type.Union([Type.Literal('replace'), Type.Literal('reject'), Type.Literal('rename')], {
+          default: 'replace',
+          description: 'when a client binds a resource already in use: replace the old session, reject the new one, or rename the new one',
+        }),
+        max_per_account: Type.Integer({ minimum: 1, maximum: 1000, default: 20, description: 'sessions one account may hold' }),
+        max_stanza_bytes: Type.Integer({ minimum: 10_000, maximum: 16_777_216, default: 262_144, description: 'largest stanza accepted, in bytes' }),
+        stanzas_per_second: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 200, description: 'sustained stanza rate per session' }),
+        stanza_burst: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: 'stanzas a session may send in a burst' }),
+        auth_timeout_s: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'seconds a connection may take to authenticate' }),
+        idle_timeout_s: Type.Integer({ minimum: 10, maximum: 86_400, default: 300, description: 'seconds without traffic before a ping, then closing' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    offline: Type.Object(
+      {
+        max_messages: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 1000, description: 'offline messages kept per account' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    server_info: Type.Object(
+      {
+        name: Type.String({ default: 'Parley', description: 'software name reported by XEP-0092' }),
+        show_os: Type.Boolean({ default: false, description: 'report the operating system in XEP-0092' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
+          { default: 'info', description: 'log level' },
+        ),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Loads the configuration: defaults, then the TOML file (if given), then environment
+ * variables named PARLEY_<KEY> or PARLEY_<SECTION>_<KEY> in upper case
+ * (PARLEY_DOMAIN, PARLEY_LISTEN_C2S_PORT). Throws ConfigError naming the first invalid key.
+ */
+export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {}): Config {
+  let raw: Record<string, unknown> = {};
+  if (options.file) raw = readTomlFile(options.file);
+  applyEnv(raw, options.env ?? process.env);
+  if (options.overrides) mergeInto(raw, options.overrides);
+  return validateConfig(raw, options.file);
+}
+
+function readTomlFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return parseToml(text) as Record<string, unknown>;
+  } catch (err) {
+    throw new ConfigError(`invalid TOML in ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Validates a raw configuration object, fills defaults and resolves paths. */
+export function validateConfig(raw: Record<string, unknown>, source = 'configuration'): Config {
+  const value = Value.Default(ConfigSchema, structuredClone(raw)) as Record<string, unknown>;
+  const first = Value.Errors(ConfigSchema, value).First();
+  if (first) throw new ConfigError(describeError(first, source));
+
+  const config = value as Config;
+  config.domain = config.domain.toLowerCase();
+  if (!config.storage.path) config.storage.path = path.join(config.data_dir, 'parley.sqlite');
+  if (Boolean(config.tls.cert) !== Boolean(config.tls.key)) {
+    throw new ConfigError(`invalid config in ${source}: tls.cert and tls.key must be set together`);
+  }
+  return config;
+}
+
+function describeError(error: { path: string; message: string; value: unknown; schema: TSchema }, source: string): string {
+  const key = error.path.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
+  const allowed = describeAllowed(error.schema);
+  if (error.message.startsWith('Unexpected property')) {
+    return `invalid config in ${source}: unknown key ${key}`;
+  }
+  return `invalid config in ${source}: ${key} = ${JSON.stringify(error.value)} is not allowed: ${allowed || error.message}`;
+}
+
+function describeAllowed(schema: TSchema): string {
+  if (Array.isArray(schema.anyOf) && schema.anyOf.some((option: TSchema) => option.type === 'integer')) {
+    return `false or an integer from 0 to 65535 (${schema.description})`;
+  }
+  if (Array.isArray(schema.anyOf)) {
+    return 'one of ' + schema.anyOf.map((option: TSchema) => JSON.stringify(option.const)).join(', ');
+  }
+  const parts: string[] = [];
+  if (schema.type) parts.push(`a ${schema.type}`);
+  if (schema.minimum !== undefined && schema.maximum !== undefined) parts.push(`from ${schema.minimum} to ${schema.maximum}`);
+  if (schema.minLength) parts.push('not empty');
+  if (schema.description) parts.push(`(${schema.description})`);
+  return parts.join(' ');
+}
+
+function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
+    if (schema.type === 'object') {
+      for (const [subKey, subSchema] of Object.entries((schema as TObject).properties)) {
+        const text = env[`PARLEY_${key}_${subKey}`.toUpperCase()];
+        if (text === undefined) continue;
+        const section = (raw[key] ??= {}) as Record<string, unknown>;
+        section[subKey] = parseEnvValue(text, subSchema);
+      }
+    } else {
+      const text = env[`PARLEY_${key}`.toUpperCase()];
+      if (text !== undefined) raw[key] = parseEnvValue(text, schema);
+    }
+  }
+}
+
+function parseEnvValue(text: string, schema: TSchema): unknown {
+  if (Array.isArray(schema.anyOf) && text === 'false') return false;
+  if (Array.isArray(schema.anyOf) && /^\d+$/.test(text)) return Number(text);
+  if (schema.type === 'integer' || schema.type === 'number') return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+  if (schema.type === 'boolean') return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : text;
+  return text;
+}
+
+function mergeInto(target: Record<string, unknown>, source: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(source)) {
+    const existing = target[key];
+    if (isPlainObject(value) && isPlainObject(existing)) mergeInto(existing, value);
+    else target[key] = isPlainObject(value) ? structuredClone(value) : value;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

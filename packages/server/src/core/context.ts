@@ -1,0 +1,32 @@
+import type { Logger } from 'pino';
+import type { Element } from '@parley/xmpp';
+import type { Config } from '../config.js';
+import type { ClientSession } from '../c2s/session.js';
+import type { Storage } from '../storage/index.js';
+import type { AuthThrottle } from '../auth/throttle.js';
+import type { Router } from '../router/router.js';
+import type { SessionRegistry } from '../router/sessions.js';
+import type { Hooks } from './hooks.js';
+import type { ServerEvents } from './events.js';
+import type { IqDispatcher } from './iq.js';
+import type { Disco } from './disco-registry.js';
+import type { StreamElements, StreamFeatures } from './stream-extensions.js';
+
+/** What every part of a running server reaches: one object per process. */
+export interface ServerContext {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly storage: Storage;
+  readonly hooks: Hooks<ServerEvents>;
+  readonly iq: IqDispatcher;
+  readonly router: Router;
+  readonly sessions: SessionRegistry;
+  /** Every open client connection, bound or not. */
+  readonly connections: Set<ClientSession>;
+  readonly disco: Disco;
+  readonly streamFeatures: StreamFeatures;
+  readonly streamElements: StreamElements;
+  readonly authThrottle: AuthThrottle;
+  /** Handles an IQ that arrives before authentication, such as in-band registration; true when handled. */
+  preAuthIq(session: ClientSession, iq: Element): Promise<boolean>;
+}

@@ -1,0 +1,72 @@
+import type { Element, JID } from '@parley/xmpp';
+import type { ClientSession } from '../c2s/session.js';
+import type { RosterItem } from '../storage/index.js';
+
+/**
+ * A stanza on its way to a local entity. `from` is the stamped sender; `origin` is the
+ * session it came from, absent when the server itself generated it.
+ */
+export interface StanzaEvent {
+  stanza: Element;
+  from: JID;
+  to: JID;
+  origin?: ClientSession;
+}
+
+/** A stanza a client sent that its own server handles before any routing. */
+export interface OutboundEvent {
+  stanza: Element;
+  session: ClientSession;
+  to: JID | undefined;
+}
+
+export interface SessionEvent {
+  session: ClientSession;
+}
+
+export interface SessionClosedEvent {
+  session: ClientSession;
+  reason: string;
+}
+
+/** A roster item that its user deleted; `user` is the bare JID of the roster's owner. */
+export interface RosterRemovedEvent {
+  user: JID;
+  item: RosterItem;
+}
+
+export interface AccountEvent {
+  host: string;
+  username: string;
+}
+
+/**
+ * Every event of the server, by name. Routing events follow the grammar
+ * `<kind>/<target>`: `bare` and `full` are local users, `host` the domain itself.
+ */
+export interface ServerEvents {
+  'message/bare': StanzaEvent;
+  'message/full': StanzaEvent;
+  'message/host': StanzaEvent;
+  'presence/bare': StanzaEvent;
+  'presence/full': StanzaEvent;
+  'presence/host': StanzaEvent;
+  /** An IQ for a local user's resource, before it is delivered. */
+  'iq/full': StanzaEvent;
+  /** A message for a user with no session that should receive it; claimed by offline storage. */
+  'message/offline': StanzaEvent;
+  /** Presence a client sent, with or without a `to`, before routing. */
+  'presence/outbound': OutboundEvent;
+  /** A message a client sent, before routing; carbons and archiving hook here. */
+  'message/outbound': OutboundEvent;
+  /** A message delivered to one session. */
+  'message/delivered': StanzaEvent & { session: ClientSession };
+  'session/bound': SessionEvent;
+  /** The session sent its first available presence. */
+  'session/initial-presence': SessionEvent;
+  'session/closed': SessionClosedEvent;
+  /** The user removed a roster item (RFC 6121 2.5); the presence module cancels its subscriptions. */
+  'roster/removed': RosterRemovedEvent;
+  'account/created': AccountEvent;
+  'account/deleted': AccountEvent;
+}

@@ -1,0 +1,158 @@
+import { createServer as createTcpServer, type Server as NetServer } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { type Element, NS, StreamError } from '@parley/xmpp';
+import type { Config } from '../config.js';
+import { ClientSession } from '../c2s/session.js';
+import { AuthThrottle } from '../auth/throttle.js';
+import { openStorage, type Storage } from '../storage/index.js';
+import { Router } from '../router/router.js';
+import { SessionRegistry } from '../router/sessions.js';
+import { loadCertificate, secureContextFor } from '../net/certificates.js';
+import { createHttpServer } from '../net/http.js';
+import { TcpTransport } from '../net/tcp-transport.js';
+import { Hooks } from './hooks.js';
+import type { ServerEvents } from './events.js';
+import { IqDispatcher } from './iq.js';
+import { Disco } from './disco-registry.js';
+import { StreamElements, StreamFeatures } from './stream-extensions.js';
+import type { ServerContext } from './context.js';
+import { startControlSocket } from './control-socket.js';
+import type { ModuleContext, PreAuthIqHandler, ServerModule } from './module.js';
+
+export interface ListeningAddresses {
+  c2s?: number;
+  c2sTls?: number;
+  http?: number;
+  https?: number;
+}
+
+/** A whole server process: storage, modules and listeners. */
+export class XmppServer implements ServerContext {
+  readonly hooks: Hooks<ServerEvents>;
+  readonly iq: IqDispatcher;
+  readonly router: Router;
+  readonly sessions = new SessionRegistry();
+  readonly connections = new Set<ClientSession>();
+  readonly disco = new Disco();
+  readonly streamFeatures = new StreamFeatures();
+  readonly streamElements = new StreamElements();
+  readonly authThrottle: AuthThrottle;
+  readonly modules: ServerModule[] = [];
+  private readonly preAuthHandlers = new Map<string, PreAuthIqHandler>();
+  private readonly netServers: NetServer[] = [];
+  private readonly httpServers: FastifyInstance[] = [];
+  readonly addresses: ListeningAddresses = {};
+
+  private constructor(
+    readonly config: Config,
+    readonly log: Logger,
+    readonly storage: Storage,
+  ) {
+    this.hooks = new Hooks(log);
+    this.iq = new IqDispatcher(log);
+    this.router = new Router(this);
+    this.authThrottle = new AuthThrottle({
+      maxFailures: config.auth.max_failures,
+      windowMs: config.auth.failure_window_s * 1000,
+      maxBackoffMs: config.auth.max_backoff_s * 1000,
+    });
+    // RFC 3921 session establishment is a no-op that RFC 6121 keeps optional; older clients still send it.
+    for (const target of ['host', 'account'] as const) this.iq.register('set', target, NS.SESSION, 'session', () => undefined);
+  }
+
+  /** Opens storage and sets up the modules, without listening yet. */
+  static async create(config: Config, log: Logger, modules?: ServerModule[]): Promise<XmppServer> {
+    modules ??= (await import('../modules/index.js')).allModules;
+    const storage = await openStorage({ driver: config.storage.driver, path: config.storage.path });
+    const server = new XmppServer(config, log, storage);
+    for (const module of modules) await server.load(module);
+    return server;
+  }
+
+  private async load(module: ServerModule): Promise<void> {
+    for (const dependency of module.depends ?? []) {
+      if (!this.modules.some((loaded) => loaded.name === dependency)) {
+        throw new Error(`module ${module.name} depends on module ${dependency}, which is not loaded before it`);
+      }
+    }
+    const log = this.log.child({ module: module.name });
+    const ctx: ModuleContext = {
+      server: this,
+      log,
+      on: (name, handler, priority) => this.hooks.on(name, handler, { priority, owner: module.name }),
+      iq: (type, target, ns, name, handler) => this.iq.register(type, target, ns, name, handler),
+      preAuthIq: (ns, handler) => this.preAuthHandlers.set(ns, handler),
+    };
+    await module.setup(ctx);
+    this.modules.push(module);
+    log.debug('module loaded');
+  }
+
+  async preAuthIq(session: ClientSession, iq: Element): Promise<boolean> {
+    const payload = iq.elements()[0];
+    const handler = payload ? this.preAuthHandlers.get(payload.ns) : undefined;
+    if (!handler) return false;
+    session.send(await handler(session, iq));
+    return true;
+  }
+
+  /** Starts every listener not set to false; the ports actually bound end up in `addresses`. */
+  async listen(): Promise<void> {
+    const { listen } = this.config;
+    const certificate = loadCertificate(this.config, this.log);
+    const secureContext = secureContextFor(certificate);
+    const maxStanzaBytes = this.config.sessions.max_stanza_bytes;
+
+    if (listen.c2s_port !== false) {
+      const server = createTcpServer((socket) => new ClientSession(this, new TcpTransport(socket, secureContext, maxStanzaBytes)));
+      this.addresses.c2s = await this.listenNet(server, listen.c2s_port, 'c2s');
+    }
+    if (listen.c2s_tls_port !== false) {
+      // tls.createServer ignores a `secureContext` option, so the key material goes in directly.
+      const tlsOptions = { cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2' as const, ALPNProtocols: ['xmpp-client'] };
+      const server = createTlsServer(tlsOptions, (socket) => {
+        new ClientSession(this, new TcpTransport(socket, undefined, maxStanzaBytes));
+      });
+      this.addresses.c2sTls = await this.listenNet(server, listen.c2s_tls_port, 'c2s direct TLS');
+    }
+    if (listen.http_port !== false) this.addresses.http = await this.listenHttp(undefined, listen.http_port);
+    if (listen.https_port !== false) this.addresses.https = await this.listenHttp(certificate, listen.https_port);
+    this.netServers.push(await startControlSocket(this));
+  }
+
+  private async listenNet(server: NetServer, port: number, name: string): Promise<number> {
+    this.netServers.push(server);
+    server.on('error', (err) => this.log.error({ err, listener: name }, 'listener failed'));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.config.listen.host, () => resolve());
+    });
+    const actual = (server.address() as AddressInfo).port;
+    this.log.info({ listener: name, host: this.config.listen.host, port: actual }, 'listening');
+    return actual;
+  }
+
+  private async listenHttp(certificate: ReturnType<typeof loadCertificate> | undefined, port: number): Promise<number> {
+    const app = await createHttpServer(this, certificate);
+    this.httpServers.push(app);
+    await app.listen({ port, host: this.config.listen.host });
+    const actual = (app.server.address() as AddressInfo).port;
+    this.log.info({ listener: certificate ? 'https' : 'http', host: this.config.listen.host, port: actual }, 'listening');
+    return actual;
+  }
+
+  /** Closes every session with system-shutdown, stops the listeners and closes storage. */
+  async stop(): Promise<void> {
+    for (const server of this.netServers) server.close();
+    for (const session of [...this.connections]) {
+      session.closeWithError(new StreamError('system-shutdown', 'The server is shutting down.'));
+    }
+    await Promise.all(this.httpServers.map((app) => app.close()));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await this.storage.close();
+    this.log.info('server stopped');
+  }
+}

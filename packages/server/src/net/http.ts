@@ -1,0 +1,61 @@
+import type { IncomingMessage } from 'node:http';
+import { TLSSocket } from 'node:tls';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { WebSocket } from 'ws';
+import type { ServerContext } from '../core/context.js';
+import { ClientSession } from '../c2s/session.js';
+import { WebSocketTransport } from './websocket-transport.js';
+import type { CertificatePair } from './certificates.js';
+
+const WEBSOCKET_PATH = '/xmpp-websocket';
+const XRD_NS = 'http://docs.oasis-open.org/ns/xri/xrd-1.0';
+
+/** Builds the HTTP or HTTPS server: XMPP over WebSocket, host-meta discovery and health. */
+export async function createHttpServer(server: ServerContext, tls: CertificatePair | undefined): Promise<FastifyInstance> {
+  const app = Fastify({
+    // Per-request lines would flood the log; the HTTP layer reports warnings and errors only.
+    loggerInstance: server.log.child({ component: tls ? 'https' : 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
+  });
+  const maxPayload = server.config.sessions.max_stanza_bytes * 2;
+  await app.register(websocket, {
+    options: { maxPayload, handleProtocols: (protocols: Set<string>) => (protocols.has('xmpp') ? 'xmpp' : false) },
+  });
+
+  app.get(WEBSOCKET_PATH, { websocket: true }, (socket: WebSocket, request: FastifyRequest) => {
+    acceptWebSocket(server, socket, request.raw);
+  });
+  app.get('/.well-known/host-meta', async (request, reply) => {
+    reply.header('Access-Control-Allow-Origin', '*').type('application/xrd+xml');
+    return hostMetaXml(webSocketUrl(request, server));
+  });
+  app.get('/.well-known/host-meta.json', async (request, reply) => {
+    reply.header('Access-Control-Allow-Origin', '*').type('application/json');
+    return { links: [{ rel: 'urn:xmpp:alt-connections:websocket', href: webSocketUrl(request, server) }] };
+  });
+  app.get('/health', async () => ({ status: 'ok', sessions: server.sessions.count() }));
+  return app;
+}
+
+function acceptWebSocket(server: ServerContext, socket: WebSocket, request: IncomingMessage): void {
+  if (socket.protocol !== 'xmpp') {
+    // RFC 7395 section 3.2: the client must offer the "xmpp" subprotocol.
+    socket.close(1002, 'the xmpp subprotocol is required');
+    return;
+  }
+  const tlsSocket = request.socket instanceof TLSSocket ? request.socket : undefined;
+  const address = request.socket.remoteAddress ?? 'unknown';
+  new ClientSession(server, new WebSocketTransport(socket, address, tlsSocket, server.config.sessions.max_stanza_bytes));
+}
+
+/** The WebSocket URL as the client reached us, so that discovery works behind any host name. */
+function webSocketUrl(request: FastifyRequest, server: ServerContext): string {
+  const scheme = request.protocol === 'https' ? 'wss' : 'ws';
+  const host = /^[A-Za-z0-9.\-:[\]]+$/.test(request.host) ? request.host : server.config.domain;
+  return `${scheme}://${host}${WEBSOCKET_PATH}`;
+}
+
+function hostMetaXml(href: string): string {
+  return `<?xml version='1.0' encoding='utf-8'?>\n<XRD xmlns='${XRD_NS}'>\n  <Link rel='urn:xmpp:alt-connections:websocket' href='${href}'/>\n</XRD>\n`;
+}

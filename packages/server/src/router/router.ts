@@ -1,0 +1,165 @@
+import { Element, JID, StanzaError, errorReply, x } from '@parley/xmpp';
+import type { ClientSession } from '../c2s/session.js';
+import type { ServerContext } from '../core/context.js';
+import type { StanzaEvent } from '../core/events.js';
+
+type Kind = 'message' | 'presence' | 'iq';
+
+/** Handles stanzas for a domain other than the main one, such as a MUC service. */
+export type DomainHandler = (event: StanzaEvent) => Promise<void> | void;
+
+/**
+ * Routes stanzas by the delivery rules of RFC 6121 section 8: to the server itself, to a
+ * local account's bare JID, or to one of its resources. Modules claim stanzas through
+ * the routing events (`message/bare`, `presence/full`, ...) before the default rules run.
+ */
+export class Router {
+  private readonly domains = new Map<string, DomainHandler>();
+
+  constructor(private readonly server: ServerContext) {}
+
+  /** Serves `domain` (a subdomain service) with `handler`. */
+  addDomain(domain: string, handler: DomainHandler): void {
+    this.domains.set(domain, handler);
+  }
+
+  /** Processes a stanza a bound client sent; `from` is already stamped. */
+  async fromClient(session: ClientSession, stanza: Element): Promise<void> {
+    const kind = stanza.name as Kind;
+    const to = stanza.attr('to') === undefined ? undefined : JID.parse(stanza.attrs.to!);
+    const from = session.jid!;
+
+    if (kind === 'presence') {
+      if (await this.server.hooks.fire('presence/outbound', { stanza, session, to })) return;
+      if (!to) return;
+    } else if (kind === 'message') {
+      if (await this.server.hooks.fire('message/outbound', { stanza, session, to })) return;
+    } else if (!to || (to.local === from.local && to.domain === from.domain && to.resource === '')) {
+      await this.dispatchIq('account', { stanza, from, to: from.bare(), origin: session }, true);
+      return;
+    }
+    await this.route(stanza, from, to ?? from.bare(), session);
+  }
+
+  /** Routes a stanza from `from` to `to`; stanzas the server generates come here too. */
+  async route(stanza: Element, from: JID, to: JID, origin?: ClientSession): Promise<void> {
+    const event: StanzaEvent = { stanza, from, to, origin };
+    if (to.domain !== this.server.config.domain) {
+      const handler = this.domains.get(to.domain);
+      if (handler) await handler(event);
+      else this.bounce(stanza, new StanzaError('remote-server-not-found', `This server does not connect to ${to.domain}.`));
+      return;
+    }
+    if (to.local === '') return this.toHost(event);
+    if (!(await this.accountExists(to))) return this.toUnknownAccount(event);
+    if (to.resource === '') return this.toBare(event);
+    return this.toFull(event);
+  }
+
+  private async toHost(event: StanzaEvent): Promise<void> {
+    const kind = event.stanza.name as Kind;
+    if (kind === 'iq') return this.dispatchIq('host', event, false);
+    if (await this.server.hooks.fire(`${kind}/host`, event)) return;
+    if (kind === 'message') this.bounce(event.stanza, new StanzaError('service-unavailable', 'The server does not accept messages.'));
+  }
+
+  private async toBare(event: StanzaEvent): Promise<void> {
+    const kind = event.stanza.name as Kind;
+    if (kind === 'iq') {
+      const self = event.from.bare().equals(event.to);
+      return this.dispatchIq('account', event, self);
+    }
+    if (await this.server.hooks.fire(`${kind}/bare`, event)) return;
+    if (kind === 'message') return this.deliverMessageToBare(event);
+    for (const session of this.server.sessions.available(event.to)) this.deliver(session, event);
+  }
+
+  private async toFull(event: StanzaEvent): Promise<void> {
+    const kind = event.stanza.name as Kind;
+    if (await this.server.hooks.fire(`${kind}/full`, event)) return;
+    const session = this.server.sessions.get(event.to);
+    if (session) {
+      this.deliver(session, event);
+      return;
+    }
+    const type = event.stanza.attr('type');
+    if (kind === 'message') {
+      if (type === 'groupchat') this.bounce(event.stanza, new StanzaError('service-unavailable'));
+      else if (type === 'normal' || type === 'chat' || type === undefined) await this.deliverMessageToBare(event);
+    } else if (kind === 'iq') {
+      this.bounce(event.stanza, new StanzaError('service-unavailable'));
+    }
+  }
+
+  /** RFC 6121 8.5.2.1: deliver to every available resource with a non-negative priority. */
+  private async deliverMessageToBare(event: StanzaEvent): Promise<void> {
+    const type = event.stanza.attr('type') ?? 'normal';
+    if (type === 'groupchat') {
+      this.bounce(event.stanza, new StanzaError('service-unavailable'));
+      return;
+    }
+    const targets = this.server.sessions.available(event.to).filter((session) => session.priority >= 0);
+    for (const session of targets) this.deliver(session, event);
+    if (targets.length > 0 || type === 'headline' || type === 'error') return;
+    if (await this.server.hooks.fire('message/offline', event)) return;
+    this.bounce(event.stanza, new StanzaError('service-unavailable', 'The recipient is offline and the message could not be stored.'));
+  }
+
+  private deliver(session: ClientSession, event: StanzaEvent): void {
+    session.send(event.stanza);
+    if (event.stanza.name === 'message') {
+      void this.server.hooks
+        .fire('message/delivered', { ...event, session })
+        .catch((err: unknown) => session.log.error({ err }, 'message/delivered hook failed'));
+    }
+  }
+
+  /** RFC 6121 8.5.1: the account does not exist. */
+  private async toUnknownAccount(event: StanzaEvent): Promise<void> {
+    const { stanza } = event;
+    const type = stanza.attr('type');
+    if (stanza.name === 'presence') {
+      if (type === 'subscribe') {
+        const reply = x('presence', stanza.ns, { type: 'unsubscribed', from: event.to.bare().toString(), to: event.from.bare().toString() });
+        await this.route(reply, event.to.bare(), event.from.bare());
+      }
+      return;
+    }
+    if (stanza.name === 'iq' && (type === 'result' || type === 'error')) return;
+    this.bounce(stanza, new StanzaError('service-unavailable', 'No such account.'));
+  }
+
+  private async dispatchIq(target: 'host' | 'account', event: StanzaEvent, self: boolean): Promise<void> {
+    const reply = await this.server.iq.dispatch(target, { stanza: event.stanza, from: event.from, to: event.to, self, session: event.origin });
+    if (!reply) return;
+    reply.attrs.from = event.to.toString();
+    if (self && event.origin && event.stanza.attr('to') === undefined) delete reply.attrs.from;
+    reply.attrs.to = event.from.toString();
+    this.sendToEntity(reply, event.from, event.to);
+  }
+
+  /** Answers `stanza` with an error, unless it is an error itself (RFC 6120 8.3.1). */
+  bounce(stanza: Element, error: StanzaError): void {
+    if (stanza.attr('type') === 'error') return;
+    const from = JID.parseOrNull(stanza.attr('from') ?? '');
+    const to = JID.parseOrNull(stanza.attr('to') ?? '');
+    if (!from) return;
+    const reply = errorReply(stanza, error);
+    this.sendToEntity(reply, from, to ?? JID.parse(this.server.config.domain));
+  }
+
+  /** Sends a server-generated reply to a local full JID, or routes it elsewhere. */
+  private sendToEntity(reply: Element, to: JID, from: JID): void {
+    const session = to.resource ? this.server.sessions.get(to) : undefined;
+    if (session) {
+      session.send(reply);
+      return;
+    }
+    this.route(reply, from, to).catch((err: unknown) => this.server.log.error({ err }, 'routing a reply failed'));
+  }
+
+  private async accountExists(to: JID): Promise<boolean> {
+    if (this.server.sessions.resources(to).length > 0) return true;
+    return this.server.storage.accounts.exists(to.domain, to.local);
+  }
+}

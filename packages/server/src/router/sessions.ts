@@ -1,0 +1,54 @@
+import type { JID } from '@parley/xmpp';
+import type { ClientSession } from '../c2s/session.js';
+
+/** The bound sessions of this process, by bare JID and resource. */
+export class SessionRegistry {
+  private readonly byBare = new Map<string, Map<string, ClientSession>>();
+  private total = 0;
+
+  add(session: ClientSession): void {
+    const jid = session.jid!;
+    const key = jid.bare().toString();
+    let resources = this.byBare.get(key);
+    if (!resources) {
+      resources = new Map();
+      this.byBare.set(key, resources);
+    }
+    if (!resources.has(jid.resource)) this.total++;
+    resources.set(jid.resource, session);
+  }
+
+  remove(session: ClientSession): void {
+    const jid = session.jid;
+    if (!jid) return;
+    const key = jid.bare().toString();
+    const resources = this.byBare.get(key);
+    if (resources?.get(jid.resource) !== session) return;
+    resources.delete(jid.resource);
+    this.total--;
+    if (resources.size === 0) this.byBare.delete(key);
+  }
+
+  get(full: JID): ClientSession | undefined {
+    return this.byBare.get(full.bare().toString())?.get(full.resource);
+  }
+
+  /** All bound sessions of the account `bare`. */
+  resources(bare: JID): ClientSession[] {
+    const resources = this.byBare.get(bare.bare().toString());
+    return resources ? [...resources.values()] : [];
+  }
+
+  /** Sessions that sent available presence, for presence broadcast and message delivery. */
+  available(bare: JID): ClientSession[] {
+    return this.resources(bare).filter((session) => session.presence !== undefined);
+  }
+
+  count(): number {
+    return this.total;
+  }
+
+  *all(): IterableIterator<ClientSession> {
+    for (const resources of this.byBare.values()) yield* resources.values();
+  }
+}
