@@ -57,6 +57,7 @@ async function fillAccount(host: string, username: string): Promise<void> {
     pendingIn: false,
     pendingInStanza: null,
     approved: false,
+    hidden: false,
     groups: [],
   };
   await storage.roster.put(host, username, { ...item, contact: 'kept@example.test' });

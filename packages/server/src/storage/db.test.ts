@@ -163,6 +163,7 @@ describe('durability', () => {
       pendingIn: false,
       pendingInStanza: null,
       approved: false,
+      hidden: false,
       groups: ['Friends'],
     });
     await first.offline.store(HOST, 'alice', '<message id="1"/>', 1000);

@@ -22,6 +22,7 @@ function item(contact: string, fields: Partial<RosterItem> = {}): RosterItem {
     pendingIn: false,
     pendingInStanza: null,
     approved: false,
+    hidden: false,
     groups: [],
     ...fields,
   };
@@ -52,6 +53,7 @@ describe('RosterRepository.put', () => {
       pendingIn: true,
       pendingInStanza: "<presence type='subscribe' from='bob@example.test'/>",
       approved: true,
+      hidden: true,
       groups: ['Friends', 'Work'],
     });
     await storage.roster.put(HOST, USER, stored);

@@ -16,6 +16,11 @@ export interface RosterItem {
   pendingInStanza: string | null;
   /** We pre-approved the contact's subscription (RFC 6121 section 3.4). */
   approved: boolean;
+  /**
+   * The record keeps only an inbound request from a contact the user never added
+   * ("None + Pending In" without an item, RFC 6121 section 3.1.3); it is not a roster item.
+   */
+  hidden: boolean;
   groups: string[];
   /** Roster version at the item's last change. Set on read, ignored on write. */
   version?: number;
@@ -246,6 +251,7 @@ function toRow(item: RosterItem) {
     pending_in: flag(item.pendingIn),
     pending_in_stanza: item.pendingInStanza,
     approved: flag(item.approved),
+    hidden: flag(item.hidden),
     groups: JSON.stringify(item.groups),
   };
 }
@@ -259,6 +265,7 @@ function toRosterItem(row: Selectable<RosterItemsTable>): RosterItem {
     pendingIn: row.pending_in === 1,
     pendingInStanza: row.pending_in_stanza,
     approved: row.approved === 1,
+    hidden: row.hidden === 1,
     groups: parseGroups(row.groups),
     version: Number(row.version),
   };

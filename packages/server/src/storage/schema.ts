@@ -59,6 +59,8 @@ export interface RosterItemsTable {
   pending_in_stanza: string | null;
   /** 1 when we pre-approved the contact's subscription (RFC 6121 section 3.4). */
   approved: Flag;
+  /** 1 when the record keeps only an inbound request and is not a roster item. */
+  hidden: Flag;
   /** JSON array of group names. */
   groups: string;
   /** Roster version at the item's last change. */

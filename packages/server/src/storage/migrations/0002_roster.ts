@@ -18,6 +18,7 @@ export function rosterMigration(_dialect: DialectName): Migration {
         .addColumn('pending_in', 'integer', (col) => col.notNull().defaultTo(0))
         .addColumn('pending_in_stanza', 'text')
         .addColumn('approved', 'integer', (col) => col.notNull().defaultTo(0))
+        .addColumn('hidden', 'integer', (col) => col.notNull().defaultTo(0))
         .addColumn('groups', 'text', (col) => col.notNull().defaultTo('[]'))
         .addColumn('version', 'integer', (col) => col.notNull())
         .addPrimaryKeyConstraint('roster_items_pk', ['host', 'username', 'contact'])

@@ -1,0 +1,25 @@
+import type { ServerModule } from '../core/module.js';
+import { discoModule } from './disco/index.js';
+import { rosterModule } from './roster/index.js';
+import { presenceModule } from './presence/index.js';
+import { offlineModule } from './offline/index.js';
+import { vcardModule } from './vcard/index.js';
+import { privateStorageModule } from './private/index.js';
+import { pingModule } from './ping/index.js';
+import { timeModule } from './time/index.js';
+import { versionModule } from './version/index.js';
+import { registerModule } from './register/index.js';
+
+/** Every module, in the order they are set up (dependencies first). */
+export const allModules: ServerModule[] = [
+  discoModule,
+  rosterModule,
+  presenceModule,
+  offlineModule,
+  vcardModule,
+  privateStorageModule,
+  pingModule,
+  timeModule,
+  versionModule,
+  registerModule,
+];

@@ -1,0 +1,74 @@
+import { type Element, JID } from '@parley/xmpp';
+import type { ClientSession } from '../../c2s/session.js';
+import type { ServerContext } from '../../core/context.js';
+import { startSession } from './initial.js';
+import { readPriority, readdress } from './stanzas.js';
+
+/**
+ * Handles available presence without a 'to' (RFC 6121 4.2 and 4.4). It stores the stanza
+ * as the session's presence and sends it to the subscribers and to every available
+ * resource of the account, the sender included. The first one also runs startSession.
+ */
+export async function publishAvailable(server: ServerContext, session: ClientSession, stanza: Element): Promise<void> {
+  const initial = session.presence === undefined;
+  const presence = readdress(stanza, session.jid!, undefined);
+  session.presence = presence;
+  session.priority = readPriority(presence);
+
+  await sendToSubscribers(server, session, presence);
+  sendToOwnResources(server, session, presence);
+  if (initial) await startSession(server, session);
+}
+
+/**
+ * Handles unavailable presence without a 'to' (RFC 6121 4.5), and the end of a session
+ * that did not send one. Subscribers and the account's resources get it if the session
+ * was available; every entity that got directed presence (RFC 6121 4.6.3) gets it too.
+ */
+export async function publishUnavailable(server: ServerContext, session: ClientSession, stanza: Element): Promise<void> {
+  const wasAvailable = session.presence !== undefined;
+  const presence = readdress(stanza, session.jid!, undefined);
+  session.presence = undefined;
+
+  let reached = new Set<string>();
+  if (wasAvailable) {
+    reached = await sendToSubscribers(server, session, presence);
+    sendToOwnResources(server, session, presence);
+  }
+  await sendToDirected(server, session, presence, reached);
+}
+
+/** Routes `presence` to each subscriber (subscription 'from' or 'both'); returns their bare JIDs. */
+async function sendToSubscribers(server: ServerContext, session: ClientSession, presence: Element): Promise<Set<string>> {
+  const from = session.jid!;
+  const subscribers = await server.storage.roster.listSubscribers(from.domain, from.local);
+  const reached = new Set<string>();
+  for (const item of subscribers) {
+    const to = JID.parseOrNull(item.contact);
+    if (to === null) continue;
+    reached.add(to.toString());
+    await server.router.route(readdress(presence, from, to), from, to);
+  }
+  return reached;
+}
+
+/** RFC 6121 4.2.2 and 4.4.2: the account's available resources, the sender included, see its presence. */
+function sendToOwnResources(server: ServerContext, session: ClientSession, presence: Element): void {
+  const from = session.jid!;
+  const targets = new Set([...server.sessions.available(from.bare()), session]);
+  for (const target of targets) {
+    if (target.jid) target.send(readdress(presence, from, target.jid));
+  }
+}
+
+/** Sends unavailable presence to the directed-presence set, skipping subscribers already reached, then clears the set. */
+async function sendToDirected(server: ServerContext, session: ClientSession, presence: Element, reached: Set<string>): Promise<void> {
+  const from = session.jid!;
+  const targets = [...session.directedPresence];
+  session.directedPresence.clear();
+  for (const target of targets) {
+    const to = JID.parseOrNull(target);
+    if (to === null || reached.has(to.bare().toString())) continue;
+    await server.router.route(readdress(presence, from, to), from, to);
+  }
+}

@@ -1,0 +1,38 @@
+import { JID } from '@parley/xmpp';
+import type { ClientSession } from '../../c2s/session.js';
+import type { ServerContext } from '../../core/context.js';
+import { hasFrom } from '../roster/records.js';
+import { presenceOfType } from './stanzas.js';
+import { sendAvailableResources } from './resources.js';
+
+/**
+ * Replies to a presence probe from `requester` for the local account `contact` (RFC 6121
+ * 4.3.2). A subscriber gets the last presence of each available resource, and nothing
+ * while the contact is offline. Anyone else gets "unsubscribed" and no presence, which
+ * also repairs a subscription that only one side records.
+ */
+export async function replyToProbe(server: ServerContext, contact: JID, requester: JID): Promise<void> {
+  const record = await server.storage.roster.get(contact.domain, contact.local, requester.bare().toString());
+  if (record === null || !hasFrom(record.subscription)) {
+    const bareRequester = requester.bare();
+    await server.router.route(presenceOfType('unsubscribed', contact.bare(), bareRequester), contact.bare(), bareRequester);
+    return;
+  }
+  await sendAvailableResources(server, contact, requester);
+}
+
+/**
+ * Fetches the presence of the user's contacts for a session that just became available
+ * (RFC 6121 4.2.2). For a local contact this server is also the contact's server, so it
+ * handles the probe itself and sends the replies straight to the new session's full JID.
+ */
+export async function probeContacts(server: ServerContext, session: ClientSession): Promise<void> {
+  const user = session.jid!;
+  const contacts = await server.storage.roster.listSubscriptions(user.domain, user.local);
+  for (const item of contacts) {
+    const contact = JID.parseOrNull(item.contact);
+    // TODO: probe contacts of other domains once the server has server-to-server connections.
+    if (contact === null || contact.domain !== server.config.domain || contact.local === '') continue;
+    await replyToProbe(server, contact, user);
+  }
+}

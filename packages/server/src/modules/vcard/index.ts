@@ -1,0 +1,63 @@
+/** vcard-temp (XEP-0054) with vCard-based avatar hashes in presence (XEP-0153). */
+import { NS, StanzaError, serialize } from '@parley/xmpp';
+import type { ServerContext } from '../../core/context.js';
+import type { IqRequest } from '../../core/iq.js';
+import { defineModule } from '../../core/module.js';
+import { photoHash } from './photo.js';
+import { PhotoHashes, stampPhotoHash } from './presence-stamp.js';
+import { emptyVcard, loadVcard, saveVcard } from './storage.js';
+
+// NOTE: base64 photos count against this limit; XEP-0153 section 4.6 tells clients to keep images under 8 KiB.
+/** Largest vCard accepted, in bytes of serialized XML. */
+export const MAX_VCARD_BYTES = 64 * 1024;
+
+/** Priority of the presence stamping hook: above the default 0, so it runs before presence broadcast. */
+const STAMP_PRIORITY = 100;
+
+/**
+ * Returns the stored vCard, or an empty one when the account has none. XEP-0054 section 3.3
+ * asks for an error when another user's vCard is missing, so that accounts cannot be
+ * discovered, but this server does not hide which accounts exist (a message to a missing
+ * account is answered with an error, and the organisation directory lists them), and
+ * clients such as slixmpp expect an empty vCard, as Prosody returns.
+ */
+async function getVcard(server: ServerContext, { to }: IqRequest) {
+  return (await loadVcard(server, to.domain, to.local)) ?? emptyVcard();
+}
+
+async function setVcard(server: ServerContext, hashes: PhotoHashes, { payload, to, self }: IqRequest): Promise<void> {
+  // XEP-0054 section 3.2: forbidden or not-allowed for someone else's vCard.
+  if (!self) throw new StanzaError('forbidden', "The vCard of another account can't be changed.");
+
+  const bytes = Buffer.byteLength(serialize(payload), 'utf8');
+  if (bytes > MAX_VCARD_BYTES) {
+    throw new StanzaError('policy-violation', `The vCard has ${bytes} bytes, more than the limit of ${MAX_VCARD_BYTES} bytes.`);
+  }
+
+  await saveVcard(server, to.domain, to.local, payload);
+  hashes.set(to.local, photoHash(payload));
+  // TODO: broadcast the session's presence again when the photo hash changes; XEP-0153 leaves that to clients now.
+}
+
+export const vcardModule = defineModule({
+  name: 'vcard',
+  specs: [
+    { spec: 'XEP-0054', version: '1.3.0', status: 'complete', note: `vCards up to ${MAX_VCARD_BYTES} bytes` },
+    { spec: 'XEP-0153', version: '1.1.1', status: 'complete', note: 'the server stamps the stored photo hash into available presence' },
+  ],
+  setup(ctx) {
+    const { server } = ctx;
+    const hashes = new PhotoHashes(server);
+    server.disco.addHostFeature(NS.VCARD);
+    server.disco.addAccountFeature(NS.VCARD);
+
+    ctx.iq('get', 'account', NS.VCARD, 'vCard', (request) => getVcard(server, request));
+    ctx.iq('set', 'account', NS.VCARD, 'vCard', (request) => setVcard(server, hashes, request));
+
+    ctx.on('presence/outbound', (event) => stampPhotoHash(hashes, event), STAMP_PRIORITY);
+    ctx.on('session/closed', ({ session }) => {
+      if (session.jid && server.sessions.resources(session.jid).length === 0) hashes.forget(session.jid.local);
+    });
+    ctx.on('account/deleted', ({ username }) => hashes.forget(username));
+  },
+});
