@@ -1,0 +1,90 @@
+#!/bin/bash
+# Runs a Parley server for other projects' XMPP test suites (slixmpp's itests, xmpp.js's
+# end-to-end tests): domain example.test on 127.0.0.1 only, c2s 36222 (STARTTLS), direct
+# TLS 36223, HTTP 36280 (WebSocket /xmpp-websocket), HTTPS 36281, with the accounts
+# those suites log in with. Build first (`npm run build`).
+#
+# usage: parley-server.sh start | stop [SIGNAL] | restart [SIGNAL] | kill [SIGNAL]
+#                         | enable MOD... | disable MOD... | reset
+#   The verbs are those the xmpp.js runner expects of XMPPJS_SERVER_CTL; enable, disable
+#   and reset change nothing here, because Parley has no per-module switches yet.
+# environment: PARLEY_PEER_DIR (default /tmp/parley-peer): config, data, log, PID file.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+BASE="${PARLEY_PEER_DIR:-/tmp/parley-peer}"
+CONFIG="$BASE/parley.toml"
+PIDFILE="$BASE/parley.pid"
+ACCOUNTS="slix1:slix1pass slix2:slix2pass e2e1:e2e1pass e2e2:e2e2pass e2e3:e2e3pass e2e4:e2e4pass client:foobar admin:adminpass"
+
+write_config() {
+  mkdir -p "$BASE"
+  cat > "$CONFIG" <<TOML
+domain = "example.test"
+data_dir = "$BASE/data"
+[listen]
+host = "127.0.0.1"
+c2s_port = 36222
+c2s_tls_port = 36223
+http_port = 36280
+https_port = 36281
+[tls]
+# As in production: no authentication before STARTTLS, even on loopback.
+allow_plaintext_on_loopback = false
+[registration]
+max_per_ip_per_hour = 1000
+[log]
+level = "info"
+TOML
+}
+
+create_accounts() {
+  local pair
+  for pair in $ACCOUNTS; do
+    node "$ROOT/packages/server/dist/cli.js" -c "$CONFIG" adduser "${pair%%:*}" --password "${pair#*:}" >/dev/null 2>&1 || true
+  done
+}
+
+all_listening() {
+  local port
+  for port in 36222 36223 36280 36281; do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || return 1
+  done
+}
+
+running() {
+  [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null
+}
+
+start() {
+  if running; then echo "already running, pid $(cat "$PIDFILE")"; return 0; fi
+  [ -f "$CONFIG" ] || write_config
+  create_accounts
+  setsid node "$ROOT/packages/server/dist/main.js" -c "$CONFIG" >> "$BASE/server.log" 2>&1 < /dev/null &
+  echo $! > "$PIDFILE"
+  for _ in $(seq 100); do
+    if all_listening; then echo "parley running, pid $(cat "$PIDFILE"), log $BASE/server.log"; return 0; fi
+    sleep 0.1
+  done
+  echo "parley did not come up; see $BASE/server.log" >&2
+  return 1
+}
+
+stop() {
+  running || return 0
+  local pid
+  pid="$(cat "$PIDFILE")"
+  kill "-${1:-TERM}" "$pid"
+  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  rm -f "$PIDFILE"
+}
+
+verb="${1:-}"
+shift || true
+case "$verb" in
+  start) start ;;
+  stop | kill) stop "${1:-TERM}" ;;
+  restart) stop "${1:-TERM}"; start ;;
+  enable | disable | reset) ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
+esac
