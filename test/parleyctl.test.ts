@@ -56,6 +56,13 @@ describe('parleyctl', () => {
     await client.close();
   });
 
+  it('refuses an empty standard input', async () => {
+    const run = await parleyctl(['-c', configFile, 'adduser', 'dora']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/no password given/);
+    expect(await server.server.storage.accounts.exists(server.domain, 'dora')).toBe(false);
+  });
+
   it('refuses an existing user', async () => {
     const run = await parleyctl(['-c', configFile, 'adduser', 'bob', '--password', 'another-1']);
     expect(run.code).toBe(1);

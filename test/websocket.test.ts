@@ -1,3 +1,4 @@
+import { get as httpGet } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Element, NS, parseFrame, x } from '@parley/xmpp';
 import { startTestServer, type TestServer } from './support/server.js';
@@ -139,6 +140,22 @@ describe('host-meta', () => {
     const xrd = parseFrame((await response.text()).trim(), { maxStanzaBytes: 1 << 20 });
     const links = xrd.getChildren('Link').map((link) => ({ rel: link.attr('rel'), href: link.attr('href') }));
     expect(links).toContainEqual({ rel: WEBSOCKET_REL, href: webSocketUrl(server) });
+  });
+
+  it('ignores a foreign Host header', async () => {
+    const body = await new Promise<string>((resolve, reject) => {
+      const request = httpGet(
+        { host: '127.0.0.1', port: server.httpPort, path: '/.well-known/host-meta.json', headers: { Host: 'evil.example' } },
+        (response) => {
+          let text = '';
+          response.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+          response.on('end', () => resolve(text));
+        },
+      );
+      request.on('error', reject);
+    });
+    const links = (JSON.parse(body) as { links: { href: string }[] }).links;
+    expect(links.map((link) => link.href)).toEqual([`ws://${server.domain}:${server.httpPort}/xmpp-websocket`]);
   });
 
   it('lists the WebSocket URL in JSON', async () => {

@@ -28,9 +28,6 @@ c2s_port = 36222
 c2s_tls_port = 36223
 http_port = 36280
 https_port = 36281
-[tls]
-# As in production: no authentication before STARTTLS, even on loopback.
-allow_plaintext_on_loopback = false
 [registration]
 max_per_ip_per_hour = 1000
 [log]

@@ -36,7 +36,10 @@ async function readPassword(prompt: string): Promise<string> {
     process.stderr.write(prompt);
     (rl as unknown as { _writeToOutput: (text: string) => void })._writeToOutput = () => undefined;
   }
-  const line = await new Promise<string>((resolve) => rl.once('line', resolve));
+  const line = await new Promise<string>((resolve, reject) => {
+    rl.once('line', resolve);
+    rl.once('close', () => reject(new Error('no password given: type it, pipe it to standard input, or use --password')));
+  });
   rl.close();
   if (input.isTTY) process.stderr.write('\n');
   return line;

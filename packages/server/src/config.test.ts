@@ -46,6 +46,7 @@ describe('config', () => {
 
   it('environment value of the wrong type is rejected', () => {
     expect(() => loadConfig({ env: { PARLEY_AUTH_SCRAM_ITERATIONS: 'many' } })).toThrow(/auth\.scram_iterations = "many"/);
+    expect(() => loadConfig({ env: { PARLEY_AUTH_SCRAM_ITERATIONS: 'many' } })).toThrow(/environment variable PARLEY_AUTH_SCRAM_ITERATIONS/);
   });
 
   it('cert without key is rejected', () => {

@@ -80,6 +80,18 @@ export const ConfigSchema = Type.Object(
         stanza_burst: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: 'stanzas a session may send in a burst' }),
         auth_timeout_s: Type.Integer({ minimum: 1, maximum: 3600, default: 60, description: 'seconds a connection may take to authenticate' }),
         idle_timeout_s: Type.Integer({ minimum: 10, maximum: 86_400, default: 300, description: 'seconds without traffic before a ping, then closing' }),
+        resume_timeout_s: Type.Integer({
+          minimum: 1,
+          maximum: 86_400,
+          default: 300,
+          description: 'seconds a session with stream management resumption (XEP-0198) waits for its client after the connection drops',
+        }),
+        max_unacked: Type.Integer({
+          minimum: 10,
+          maximum: 1_000_000,
+          default: 10_000,
+          description: 'stanzas a client may leave unacknowledged under stream management before the server closes the session',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -126,9 +138,9 @@ export class ConfigError extends Error {
 export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Record<string, unknown> } = {}): Config {
   let raw: Record<string, unknown> = {};
   if (options.file) raw = readTomlFile(options.file);
-  applyEnv(raw, options.env ?? process.env);
+  const fromEnv = applyEnv(raw, options.env ?? process.env);
   if (options.overrides) mergeInto(raw, options.overrides);
-  return validateConfig(raw, options.file);
+  return validateConfig(raw, options.file, fromEnv);
 }
 
 function readTomlFile(file: string): Record<string, unknown> {
@@ -145,17 +157,26 @@ function readTomlFile(file: string): Record<string, unknown> {
   }
 }
 
-/** Validates a raw configuration object, fills defaults and resolves paths. */
-export function validateConfig(raw: Record<string, unknown>, source = 'configuration'): Config {
+/**
+ * Validates a raw configuration object, fills defaults and resolves paths. `fromEnv` maps
+ * dotted keys to the environment variables that set them, so errors name the variable.
+ */
+export function validateConfig(raw: Record<string, unknown>, file?: string, fromEnv: Map<string, string> = new Map()): Config {
   const value = Value.Default(ConfigSchema, structuredClone(raw)) as Record<string, unknown>;
   const first = Value.Errors(ConfigSchema, value).First();
-  if (first) throw new ConfigError(describeError(first, source));
+  if (first) {
+    const key = first.path.replace(/^\//, '').replace(/\//g, '.');
+    const variable = fromEnv.get(key);
+    const source = variable ? `environment variable ${variable}` : (file ?? 'the configuration');
+    throw new ConfigError(describeError(first, source));
+  }
+  const source = file ?? 'the configuration';
 
   const config = value as Config;
   config.domain = config.domain.toLowerCase();
   if (!config.storage.path) config.storage.path = path.join(config.data_dir, 'parley.sqlite');
   if (Boolean(config.tls.cert) !== Boolean(config.tls.key)) {
-    throw new ConfigError(`invalid config in ${source}: tls.cert and tls.key must be set together`);
+    throw new ConfigError(`invalid configuration in ${source}: tls.cert and tls.key must be set together`);
   }
   return config;
 }
@@ -164,9 +185,9 @@ function describeError(error: { path: string; message: string; value: unknown; s
   const key = error.path.replace(/^\//, '').replace(/\//g, '.') || '(top level)';
   const allowed = describeAllowed(error.schema);
   if (error.message.startsWith('Unexpected property')) {
-    return `invalid config in ${source}: unknown key ${key}`;
+    return `invalid configuration in ${source}: unknown key ${key}`;
   }
-  return `invalid config in ${source}: ${key} = ${JSON.stringify(error.value)} is not allowed: ${allowed || error.message}`;
+  return `invalid configuration in ${source}: ${key} = ${JSON.stringify(error.value)} is not allowed: ${allowed || error.message}`;
 }
 
 function describeAllowed(schema: TSchema): string {
@@ -184,20 +205,28 @@ function describeAllowed(schema: TSchema): string {
   return parts.join(' ');
 }
 
-function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): void {
+/** Copies PARLEY_* variables into `raw` and returns which variable set each dotted key. */
+function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<string, string> {
+  const applied = new Map<string, string>();
   for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
     if (schema.type === 'object') {
       for (const [subKey, subSchema] of Object.entries((schema as TObject).properties)) {
-        const text = env[`PARLEY_${key}_${subKey}`.toUpperCase()];
+        const variable = `PARLEY_${key}_${subKey}`.toUpperCase();
+        const text = env[variable];
         if (text === undefined) continue;
         const section = (raw[key] ??= {}) as Record<string, unknown>;
         section[subKey] = parseEnvValue(text, subSchema);
+        applied.set(`${key}.${subKey}`, variable);
       }
     } else {
-      const text = env[`PARLEY_${key}`.toUpperCase()];
-      if (text !== undefined) raw[key] = parseEnvValue(text, schema);
+      const variable = `PARLEY_${key}`.toUpperCase();
+      const text = env[variable];
+      if (text === undefined) continue;
+      raw[key] = parseEnvValue(text, schema);
+      applied.set(key, variable);
     }
   }
+  return applied;
 }
 
 function parseEnvValue(text: string, schema: TSchema): unknown {

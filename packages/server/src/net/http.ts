@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { isIP } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import websocket from '@fastify/websocket';
@@ -49,11 +50,20 @@ function acceptWebSocket(server: ServerContext, socket: WebSocket, request: Inco
   new ClientSession(server, new WebSocketTransport(socket, address, tlsSocket, server.config.sessions.max_stanza_bytes));
 }
 
-/** The WebSocket URL as the client reached us, so that discovery works behind any host name. */
+/**
+ * Builds the WebSocket URL for discovery. The request's Host header is used only when it
+ * names the served domain, localhost or an IP address, so that a forged header cannot
+ * make a cache hand out a link to another host.
+ */
 function webSocketUrl(request: FastifyRequest, server: ServerContext): string {
   const scheme = request.protocol === 'https' ? 'wss' : 'ws';
-  const host = /^[A-Za-z0-9.\-:[\]]+$/.test(request.host) ? request.host : server.config.domain;
+  const host = isOwnHost(request.hostname, server.config.domain) ? request.host : `${server.config.domain}:${request.socket.localPort}`;
   return `${scheme}://${host}${WEBSOCKET_PATH}`;
+}
+
+function isOwnHost(hostname: string, domain: string): boolean {
+  const name = hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  return name === domain || name === 'localhost' || isIP(name) !== 0;
 }
 
 function hostMetaXml(href: string): string {
