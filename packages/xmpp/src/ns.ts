@@ -35,4 +35,13 @@ export const NS = {
   OOB: 'jabber:x:oob',
   XML: 'http://www.w3.org/XML/1998/namespace',
   SASL_CB: 'urn:xmpp:sasl-cb:0',
+  SM: 'urn:xmpp:sm:3',
+  CSI: 'urn:xmpp:csi:0',
+  MAM: 'urn:xmpp:mam:2',
+  MAM_EXTENDED: 'urn:xmpp:mam:2#extended',
+  FORWARD: 'urn:xmpp:forward:0',
+  CORRECT: 'urn:xmpp:message-correct:0',
+  RETRACT: 'urn:xmpp:message-retract:1',
+  FULLTEXT: 'urn:xmpp:fulltext:0',
+  XDATA_VALIDATE: 'http://jabber.org/protocol/xdata-validate',
 } as const;

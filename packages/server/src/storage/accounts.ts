@@ -60,6 +60,11 @@ const ACCOUNT_DATA_TABLES = [
   'offline_messages',
   'vcards',
   'private_storage',
+  // Tokens first: they refer to archive rows.
+  'archive_tokens',
+  'archive_messages',
+  'archive_prefs',
+  'blocklist',
 ] as const;
 
 /** Accounts and their SCRAM credentials, keyed by (host, username). */

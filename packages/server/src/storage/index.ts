@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 
 import { AccountRepository } from './accounts.js';
+import { ArchiveRepository } from './archive.js';
+import { BatchWriter } from './batch-writer.js';
+import { BlocklistRepository } from './blocklist.js';
 import { migrateToLatest, openSqlite } from './db.js';
 import type { DialectName } from './db.js';
 import { InviteRepository } from './invites.js';
@@ -12,6 +15,11 @@ import { VcardRepository } from './vcards.js';
 
 export { AccountExistsError, AccountNotFoundError, AccountRepository } from './accounts.js';
 export type { AccountInfo, AccountListOptions, StoredScramCredential } from './accounts.js';
+export { ArchiveRepository } from './archive.js';
+export type { ArchiveDefault, ArchiveFilter, ArchivePage, ArchivePageRequest, ArchivePrefs, ArchiveRewrite, ArchivedMessage, NewArchiveEntry } from './archive.js';
+export { BatchWriter } from './batch-writer.js';
+export type { BatchWrite, BatchWriterOptions, BatchWriterStats } from './batch-writer.js';
+export { BlocklistRepository } from './blocklist.js';
 export type { DialectName } from './db.js';
 export { InviteRepository } from './invites.js';
 export type { Invite, NewInvite } from './invites.js';
@@ -28,13 +36,17 @@ export type { StoredVcard } from './vcards.js';
 export interface Storage {
   db: Kysely<Database>;
   dialect: DialectName;
+  /** Group commit for durable writes: archive and offline messages go through it. */
+  batch: BatchWriter;
   accounts: AccountRepository;
   roster: RosterRepository;
   offline: OfflineRepository;
   vcards: VcardRepository;
   privateStorage: PrivateStorageRepository;
   invites: InviteRepository;
-  /** Closes the database. The Storage is unusable afterwards. */
+  blocklist: BlocklistRepository;
+  archive: ArchiveRepository;
+  /** Commits queued batch writes and closes the database. The Storage is unusable afterwards. */
   close(): Promise<void>;
 }
 
@@ -73,15 +85,22 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 }
 
 function createStorage(db: Kysely<Database>, dialect: DialectName): Storage {
+  const batch = new BatchWriter(db);
   return {
     db,
     dialect,
+    batch,
     accounts: new AccountRepository(db),
     roster: new RosterRepository(db),
-    offline: new OfflineRepository(db),
+    offline: new OfflineRepository(db, batch),
     vcards: new VcardRepository(db),
     privateStorage: new PrivateStorageRepository(db),
     invites: new InviteRepository(db),
-    close: () => db.destroy(),
+    blocklist: new BlocklistRepository(db),
+    archive: new ArchiveRepository(db),
+    close: async () => {
+      await batch.close();
+      await db.destroy();
+    },
   };
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 
+import type { BatchWriter } from './batch-writer.js';
 import type { Database } from './schema.js';
 
 /** A stored offline message. */
@@ -14,15 +15,20 @@ export interface OfflineMessage {
 
 /** Messages stored for accounts while they are offline. */
 export class OfflineRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly batch: BatchWriter,
+  ) {}
 
-  /** Stores a stanza and returns its sequence number. */
+  /** Stores a stanza through the batch writer and returns its sequence number once committed. */
   async store(host: string, username: string, stanza: string, storedAt: number): Promise<number> {
-    const row = await this.db
-      .insertInto('offline_messages')
-      .values({ host, username, stanza, stored_at: storedAt, bytes: Buffer.byteLength(stanza, 'utf8') })
-      .returning('seq')
-      .executeTakeFirstOrThrow();
+    const row = await this.batch.write((trx) =>
+      trx
+        .insertInto('offline_messages')
+        .values({ host, username, stanza, stored_at: storedAt, bytes: Buffer.byteLength(stanza, 'utf8') })
+        .returning('seq')
+        .executeTakeFirstOrThrow(),
+    );
     return Number(row.seq);
   }
 

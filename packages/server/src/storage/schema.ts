@@ -125,6 +125,65 @@ export interface InvitesTable {
   note: string | null;
 }
 
+/** Row of `blocklist` (XEP-0191), keyed by (host, username, jid). */
+export interface BlocklistTable {
+  host: string;
+  username: string;
+  /** The blocked address, prepared: a full or bare JID, a domain, or domain/resource. */
+  jid: string;
+  blocked_at: BigIntColumn;
+}
+
+/** Row of `archive_messages`: one message in one account's archive (XEP-0313). */
+export interface ArchiveMessagesTable {
+  /** Archive order: rows of one archive sort by this key. */
+  id: SerialColumn;
+  /** Owner of the archive. */
+  host: string;
+  username: string;
+  /** The archive's id for the message (XEP-0359 stanza-id), unique within the archive. */
+  stanza_id: string;
+  /** Milliseconds since the Unix epoch when the server archived the message. */
+  created_at: BigIntColumn;
+  /** Bare JID of the other party: the recipient of an outgoing message, the sender of an incoming one. */
+  with_bare: string;
+  /** Resource of the other party, '' when none. */
+  with_resource: string;
+  /** Bare JID of the sender, which alone may correct or retract the message. */
+  sender: string;
+  /** The stanza's 'id' attribute. */
+  message_id: string | null;
+  /** The sender's XEP-0359 origin-id. */
+  origin_id: string | null;
+  /** Serialised stanza as archived; a correction or retraction rewrites it. */
+  stanza: string;
+  /** When a correction (XEP-0308) last rewrote the row. */
+  edited_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  /** When a retraction (XEP-0424) replaced the row's content with a tombstone. */
+  retracted_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+}
+
+/** Row of `archive_tokens`: one search token of one archived message (XEP-0431). */
+export interface ArchiveTokensTable {
+  host: string;
+  username: string;
+  token: string;
+  /** `archive_messages.id`. */
+  message_id: BigIntColumn;
+}
+
+/** Row of `archive_prefs`: archiving preferences of one account (XEP-0441). */
+export interface ArchivePrefsTable {
+  host: string;
+  username: string;
+  /** 'always', 'never' or 'roster'. */
+  default_mode: string;
+  /** JSON array of JIDs whose messages are always archived. */
+  always_jids: string;
+  /** JSON array of JIDs whose messages are never archived. */
+  never_jids: string;
+}
+
 /** All tables of the storage layer, for `Kysely<Database>`. */
 export interface Database {
   accounts: AccountsTable;
@@ -136,4 +195,8 @@ export interface Database {
   vcards: VcardsTable;
   private_storage: PrivateStorageTable;
   invites: InvitesTable;
+  blocklist: BlocklistTable;
+  archive_messages: ArchiveMessagesTable;
+  archive_tokens: ArchiveTokensTable;
+  archive_prefs: ArchivePrefsTable;
 }

@@ -34,21 +34,31 @@ export class OfflineMessages {
   ) {}
 
   /**
-   * Handles `message/offline`. Returns true when the message is dealt with: stored, dropped,
-   * or bounced because the account's storage is full. Returns false to let the router bounce it.
+   * Handles `message/offline`. Returns true when the message is dealt with: queued for storage
+   * (bounced later if the account's storage is full), or dropped. Returns false to let the
+   * router bounce it. The write is tracked on the sender's session instead of awaited, so the
+   * session goes on with its next stanza while the batch writer commits.
    */
-  async store(event: StanzaEvent): Promise<boolean> {
+  store(event: StanzaEvent): boolean {
     const decision = offlineDecision(event.stanza);
     if (decision === 'drop') return true;
     const max = this.server.config.offline.max_messages;
     if (decision === 'refuse' || max === 0) return false;
 
     const account = event.to.bare();
-    const stored = await this.queue.run(account.toString(), () => this.storeQueued(event.stanza, account, max));
-    if (!stored) {
-      this.log.info({ account: account.toString(), max }, 'offline storage full, message bounced');
-      this.server.router.bounce(event.stanza, new StanzaError('service-unavailable', `The recipient is offline and has the maximum of ${max} stored messages.`));
-    }
+    const stored = this.queue.run(account.toString(), () => this.storeQueued(event.stanza, account, max));
+    event.origin?.trackWrite(stored);
+    stored.then(
+      (ok) => {
+        if (ok) return;
+        this.log.info({ account: account.toString(), max }, 'offline storage full, message bounced');
+        this.server.router.bounce(event.stanza, new StanzaError('service-unavailable', `The recipient is offline and has the maximum of ${max} stored messages.`));
+      },
+      (err: unknown) => {
+        this.log.error({ err, account: account.toString() }, 'storing an offline message failed');
+        this.server.router.bounce(event.stanza, new StanzaError('internal-server-error', 'The message could not be stored.'));
+      },
+    );
     return true;
   }
 

@@ -7,6 +7,8 @@ import { offlineMessagesMigration } from './0003_offline_messages.js';
 import { vcardsMigration } from './0004_vcards.js';
 import { privateStorageMigration } from './0005_private_storage.js';
 import { invitesMigration } from './0006_invites.js';
+import { archiveMigration } from './0007_archive.js';
+import { blocklistMigration } from './0008_blocklist.js';
 
 /**
  * Lists every migration for `dialect`. Kysely's Migrator runs them in name
@@ -23,5 +25,7 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0004_vcards': vcardsMigration(dialect),
     '0005_private_storage': privateStorageMigration(dialect),
     '0006_invites': invitesMigration(dialect),
+    '0007_archive': archiveMigration(dialect),
+    '0008_blocklist': blocklistMigration(dialect),
   };
 }

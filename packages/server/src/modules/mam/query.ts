@@ -1,0 +1,223 @@
+/** Archive queries (XEP-0313 section 4) with result set management (XEP-0059) and metadata. */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { type Element, JID, NS, StanzaError, buildForm, buildRsmResult, fieldValue, fieldValues, getFormType, parseForm, parseRsm, x } from '@parley/xmpp';
+import type { ServerContext } from '../../core/context.js';
+import type { IqRequest } from '../../core/iq.js';
+import type { ArchiveFilter, ArchivePage, ArchivePageRequest, ArchivedMessage } from '../../storage/index.js';
+import { FULLTEXT_FIELD, queryTokens } from './search.js';
+import { parseStored } from './stored.js';
+
+/** Page size without a `<max/>`, and the most a query gets. */
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 250;
+
+const KNOWN_FIELDS: ReadonlySet<string> = new Set(['FORM_TYPE', 'with', 'start', 'end', 'before-id', 'after-id', 'ids', FULLTEXT_FIELD]);
+/** XEP-0082 DateTime: the seconds fraction is optional, the zone is Z or an offset. */
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** The filter fields of a query form, before ids are looked up. */
+export interface QueryForm {
+  with?: JID;
+  start?: number;
+  end?: number;
+  afterId?: string;
+  beforeId?: string;
+  ids?: string[];
+  /** Search tokens; [] matches nothing. */
+  tokens?: string[];
+}
+
+/** The RSM part of a query, before ids are looked up. */
+export interface PageSpec {
+  max: number;
+  after?: string;
+  /** '' requests the last page. */
+  before?: string;
+  index?: number;
+}
+
+/** Reads an XEP-0082 DateTime into milliseconds; throws bad-request when it is not one. */
+export function parseTimestamp(value: string, field: string): number {
+  const match = DATE_TIME.exec(value.trim());
+  const ms = match ? Date.parse(`${match[1]!}${(match[2] ?? '').slice(0, 4)}${match[3]!}`) : Number.NaN;
+  if (Number.isNaN(ms)) throw new StanzaError('bad-request', `The ${field} field is not an XEP-0082 timestamp: "${value}".`);
+  return ms;
+}
+
+/**
+ * Types 'ids' as list-multi where a submitted form leaves the type out, as the examples of
+ * XEP-0313 do: without a type the form parser reads text-single, which allows one value.
+ */
+function withFieldTypes(formElement: Element): Element {
+  const copy = formElement.clone();
+  for (const field of copy.getChildren('field', NS.DATA_FORMS)) {
+    if (field.attr('var') === 'ids' && field.attr('type') === undefined) field.setAttr('type', 'list-multi');
+  }
+  return copy;
+}
+
+/** Reads the data form of a `<query/>`; no form means no filter. */
+export function parseQueryForm(query: Element): QueryForm {
+  const formElement = query.getChild('x', NS.DATA_FORMS);
+  if (!formElement) return {};
+  const form = parseForm(withFieldTypes(formElement));
+  if (form.type !== 'submit') throw new StanzaError('bad-request', 'The query form must be of type submit.');
+  if (getFormType(form) !== NS.MAM) throw new StanzaError('bad-request', `The query form's FORM_TYPE must be ${NS.MAM}.`);
+  for (const field of form.fields) {
+    // XEP-0313 section 4.1.5: a field the server does not know is feature-not-implemented.
+    if (field.var !== undefined && !KNOWN_FIELDS.has(field.var)) throw new StanzaError('feature-not-implemented', `Unknown query field "${field.var}".`);
+  }
+
+  const result: QueryForm = {};
+  const withValue = fieldValue(form, 'with');
+  if (withValue !== undefined) {
+    const jid = JID.parseOrNull(withValue.trim());
+    if (!jid) throw new StanzaError('bad-request', `The with field is not a JID: "${withValue}".`);
+    result.with = jid;
+  }
+  const start = fieldValue(form, 'start');
+  if (start !== undefined) result.start = parseTimestamp(start, 'start');
+  const end = fieldValue(form, 'end');
+  if (end !== undefined) result.end = parseTimestamp(end, 'end');
+  const afterId = fieldValue(form, 'after-id');
+  if (afterId !== undefined) result.afterId = afterId;
+  const beforeId = fieldValue(form, 'before-id');
+  if (beforeId !== undefined) result.beforeId = beforeId;
+  if (form.fields.some((field) => field.var === 'ids')) result.ids = fieldValues(form, 'ids');
+  if (result.ids && result.ids.length > MAX_PAGE_SIZE) throw new StanzaError('bad-request', `The ids field names ${result.ids.length} ids, more than the maximum of ${MAX_PAGE_SIZE}.`);
+  const text = fieldValue(form, FULLTEXT_FIELD);
+  const tokens = text === undefined ? undefined : queryTokens(text);
+  if (tokens !== undefined) result.tokens = tokens;
+  return result;
+}
+
+/** Reads the `<set/>` of a query: 50 results without `<max/>`, never more than 250. */
+export function parsePageSpec(query: Element): PageSpec {
+  const set = query.getChild('set', NS.RSM);
+  const rsm = parseRsm(set, MAX_PAGE_SIZE);
+  const spec: PageSpec = { max: set?.getChild('max', NS.RSM) ? rsm.max : DEFAULT_PAGE_SIZE };
+  if (rsm.after !== undefined) spec.after = rsm.after;
+  if (rsm.before !== undefined) spec.before = rsm.before;
+  if (rsm.index !== undefined) spec.index = rsm.index;
+  return spec;
+}
+
+/** Builds the form a `<query/>` get returns: every field a query may use (XEP-0313 section 4.1.6). */
+export function queryFormElement(): Element {
+  const form = buildForm({
+    type: 'form',
+    fields: [
+      { var: 'FORM_TYPE', type: 'hidden', values: [NS.MAM] },
+      { var: 'with', type: 'jid-single', values: [] },
+      { var: 'start', type: 'text-single', values: [] },
+      { var: 'end', type: 'text-single', values: [] },
+      { var: 'before-id', type: 'text-single', values: [] },
+      { var: 'after-id', type: 'text-single', values: [] },
+      { var: 'ids', type: 'list-multi', values: [] },
+      { var: FULLTEXT_FIELD, type: 'text-single', values: [] },
+    ],
+  });
+  // The list of ids is open: the client names ids, the server offers none (section 4.1.6).
+  const ids = form.getChildren('field', NS.DATA_FORMS).find((field) => field.attr('var') === 'ids');
+  ids?.append(x('validate', NS.XDATA_VALIDATE, { datatype: 'xs:string' }, x('open', NS.XDATA_VALIDATE)));
+  return x('query', NS.MAM, {}, form);
+}
+
+/** Throws forbidden unless the user addresses their own archive: nobody else may query or configure it. */
+export function ensureOwnArchive(request: IqRequest): void {
+  if (!request.self) throw new StanzaError('forbidden', 'Only the owner may access an archive.');
+}
+
+/** Handles archive queries, metadata requests and form requests. */
+export class ArchiveQueries {
+  constructor(
+    private readonly server: ServerContext,
+    private readonly log: Logger,
+  ) {}
+
+  /** Handles a query set: sends the page's results as messages, then returns `<fin/>`. */
+  async query(request: IqRequest): Promise<Element> {
+    ensureOwnArchive(request);
+    const owner = request.from.bare();
+    const form = parseQueryForm(request.payload);
+    const spec = parsePageSpec(request.payload);
+    // Messages routed before the query are archived, though their batch may not have committed yet.
+    await this.server.storage.batch.drained();
+    const keys = await this.lookUpIds(owner, form, spec);
+
+    const filter: ArchiveFilter = {};
+    if (form.with) filter.with = form.with.resource === '' ? { bare: form.with.toString() } : { bare: form.with.bare().toString(), resource: form.with.resource };
+    if (form.start !== undefined) filter.start = form.start;
+    if (form.end !== undefined) filter.end = form.end;
+    if (form.afterId !== undefined) filter.afterKey = keys.get(form.afterId)!;
+    if (form.beforeId !== undefined) filter.beforeKey = keys.get(form.beforeId)!;
+    if (form.ids !== undefined) filter.keys = form.ids.map((id) => keys.get(id)!);
+    if (form.tokens !== undefined) filter.tokens = form.tokens;
+
+    const pageRequest: ArchivePageRequest = { max: spec.max };
+    if (spec.after !== undefined) pageRequest.after = keys.get(spec.after)!;
+    if (spec.before !== undefined) pageRequest.before = spec.before === '' ? 'end' : keys.get(spec.before)!;
+    if (spec.index !== undefined) pageRequest.index = spec.index;
+
+    const page = await this.server.storage.archive.page(owner.domain, owner.local, filter, pageRequest);
+    this.sendResults(request, page, request.payload.getChild('flip-page', NS.MAM) !== undefined);
+    return fin(page);
+  }
+
+  /** Handles a metadata get (XEP-0313 section 5): the first and last message of the archive. */
+  async metadata(request: IqRequest): Promise<Element> {
+    ensureOwnArchive(request);
+    const owner = request.from.bare();
+    await this.server.storage.batch.drained();
+    const bounds = await this.server.storage.archive.bounds(owner.domain, owner.local);
+    const metadata = x('metadata', NS.MAM);
+    if (!bounds) return metadata;
+    const edge = (name: string, message: ArchivedMessage) => x(name, NS.MAM, { id: message.stanzaId, timestamp: new Date(message.createdAt).toISOString() });
+    return metadata.append(edge('start', bounds.first), edge('end', bounds.last));
+  }
+
+  /** Handles a query get: the supported form fields. */
+  form(request: IqRequest): Element {
+    ensureOwnArchive(request);
+    return queryFormElement();
+  }
+
+  /** Maps every archive id the query names to its key; an unknown one is item-not-found (section 4.1.3). */
+  private async lookUpIds(owner: JID, form: QueryForm, spec: PageSpec): Promise<Map<string, number>> {
+    const named = [form.afterId, form.beforeId, ...(form.ids ?? []), spec.after, spec.before].filter((id): id is string => id !== undefined && id !== '');
+    const keys = await this.server.storage.archive.keysOf(owner.domain, owner.local, [...new Set(named)]);
+    const missing = named.find((id) => !keys.has(id));
+    if (missing !== undefined) throw new StanzaError('item-not-found', `No message with id "${missing}" in the archive.`);
+    return keys;
+  }
+
+  /** Sends the page's results; flip-page reverses their order only, and `<fin/>` still names first and last in archive order. */
+  private sendResults(request: IqRequest, page: ArchivePage, flip: boolean): void {
+    const session = request.session ?? this.server.sessions.get(request.from);
+    if (!session) return;
+    const queryId = request.payload.attr('queryid');
+    const messages = flip ? [...page.messages].reverse() : page.messages;
+    for (const message of messages) session.send(this.resultMessage(request, queryId, message));
+  }
+
+  private resultMessage(request: IqRequest, queryId: string | undefined, message: ArchivedMessage): Element {
+    const forwarded = x('forwarded', NS.FORWARD, {}, x('delay', NS.DELAY, { stamp: new Date(message.createdAt).toISOString() }));
+    try {
+      forwarded.append(parseStored(message.stanza));
+    } catch (err) {
+      // XEP-0313 section 3.2 allows leaving the message out; the id and time stay.
+      this.log.error({ err, stanzaId: message.stanzaId }, 'archived stanza is not valid XML');
+    }
+    const attrs = { id: randomBytes(9).toString('base64url'), from: request.from.bare().toString(), to: request.from.toString() };
+    return x('message', NS.CLIENT, attrs, x('result', NS.MAM, { queryid: queryId, id: message.stanzaId }, forwarded));
+  }
+}
+
+/** Builds the `<fin/>` of a query: the RSM page description, and complete='true' when no match lies beyond the page. */
+function fin(page: ArchivePage): Element {
+  const first = page.messages[0];
+  const last = page.messages.at(-1);
+  const set = buildRsmResult({ first: first?.stanzaId, firstIndex: page.firstIndex, last: last?.stanzaId, count: page.count });
+  return x('fin', NS.MAM, { complete: page.complete ? 'true' : undefined }, set);
+}

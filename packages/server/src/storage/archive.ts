@@ -1,0 +1,331 @@
+import { sql } from 'kysely';
+import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool } from 'kysely';
+
+import type { ArchiveMessagesTable, Database } from './schema.js';
+
+/** A message to add to one account's archive. */
+export interface NewArchiveEntry {
+  host: string;
+  username: string;
+  stanzaId: string;
+  /** Milliseconds since the Unix epoch. */
+  createdAt: number;
+  withBare: string;
+  /** '' when the other party's address has no resource. */
+  withResource: string;
+  /** Bare JID of the sender. */
+  sender: string;
+  messageId?: string;
+  originId?: string;
+  /** Serialised stanza. */
+  stanza: string;
+  /** Full-text search tokens of the message. */
+  tokens: string[];
+}
+
+/** A message read from an archive. */
+export interface ArchivedMessage {
+  /** Position in archive order (the table's key). */
+  key: number;
+  stanzaId: string;
+  createdAt: number;
+  withBare: string;
+  withResource: string;
+  sender: string;
+  messageId: string | null;
+  originId: string | null;
+  stanza: string;
+  editedAt: number | null;
+  retractedAt: number | null;
+}
+
+/** Conditions on the messages of an archive. A message matches when it meets every given condition. */
+export interface ArchiveFilter {
+  /** The other party; without `resource` any resource of `bare` matches. */
+  with?: { bare: string; resource?: string };
+  /** Inclusive bounds in milliseconds. */
+  start?: number;
+  end?: number;
+  /** Exclusive bounds in archive order (keys). */
+  afterKey?: number;
+  beforeKey?: number;
+  /** Only these keys. */
+  keys?: number[];
+  /** Search tokens that a message must all contain; an empty list matches nothing. */
+  tokens?: string[];
+}
+
+/** A page of the filtered messages (XEP-0059 semantics over archive order). */
+export interface ArchivePageRequest {
+  /** Page size. With 0 the page is empty and only the count is returned. */
+  max: number;
+  /** Key of the message the page starts after. */
+  after?: number;
+  /** Key of the message the page ends before, or 'end' for the last page. */
+  before?: number | 'end';
+  /** Position of the page's first message, used when neither after nor before is given. */
+  index?: number;
+}
+
+/** A page in archive order with its place in the whole filtered set. */
+export interface ArchivePage {
+  messages: ArchivedMessage[];
+  /** Messages matching the filter. */
+  count: number;
+  /** Position of the page's first message among them; absent for an empty page. */
+  firstIndex?: number;
+  /** True when no matching message lies beyond the page in the paging direction. */
+  complete: boolean;
+}
+
+/** Default archiving rule for contacts in neither list (XEP-0441). */
+export type ArchiveDefault = 'always' | 'never' | 'roster';
+
+/** Archiving preferences of one account (XEP-0441). */
+export interface ArchivePrefs {
+  default: ArchiveDefault;
+  always: string[];
+  never: string[];
+}
+
+/** New content for an archived message: a correction or a retraction tombstone. */
+export interface ArchiveRewrite {
+  stanza: string;
+  tokens: string[];
+  editedAt?: number;
+  retractedAt?: number;
+}
+
+type Row = Selectable<ArchiveMessagesTable>;
+type MessageBuilder = ExpressionBuilder<Database, 'archive_messages'>;
+
+/** Token rows per INSERT, well below the bound-parameter limits of SQLite and PostgreSQL. */
+const TOKEN_CHUNK = 200;
+
+/**
+ * The per-account message archives (XEP-0313) with their search tokens (XEP-0431) and
+ * preferences (XEP-0441). Writes take the executor to run in, normally a batch writer
+ * transaction; reads use the database.
+ */
+export class ArchiveRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Adds a message and its tokens; returns its key. */
+  async append(trx: Kysely<Database>, entry: NewArchiveEntry): Promise<number> {
+    const row = await trx
+      .insertInto('archive_messages')
+      .values({
+        host: entry.host,
+        username: entry.username,
+        stanza_id: entry.stanzaId,
+        created_at: entry.createdAt,
+        with_bare: entry.withBare,
+        with_resource: entry.withResource,
+        sender: entry.sender,
+        message_id: entry.messageId ?? null,
+        origin_id: entry.originId ?? null,
+        stanza: entry.stanza,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const key = Number(row.id);
+    await insertTokens(trx, entry.host, entry.username, key, entry.tokens);
+    return key;
+  }
+
+  /** Replaces the stanza and tokens of the message with `key`, keeping its id, time and place. */
+  async rewrite(trx: Kysely<Database>, host: string, username: string, key: number, change: ArchiveRewrite): Promise<void> {
+    const update: { stanza: string; edited_at?: number; retracted_at?: number } = { stanza: change.stanza };
+    if (change.editedAt !== undefined) update.edited_at = change.editedAt;
+    if (change.retractedAt !== undefined) update.retracted_at = change.retractedAt;
+    await trx.updateTable('archive_messages').set(update).where('id', '=', key).execute();
+    await trx.deleteFrom('archive_tokens').where('message_id', '=', key).execute();
+    await insertTokens(trx, host, username, key, change.tokens);
+  }
+
+  /**
+   * Finds the latest message from `sender` in the conversation with `withBare` whose 'id'
+   * attribute or origin-id is `ref`: the target of a correction or retraction.
+   */
+  async findReferenced(trx: Kysely<Database>, host: string, username: string, withBare: string, sender: string, ref: string): Promise<ArchivedMessage | undefined> {
+    const row = await trx
+      .selectFrom('archive_messages')
+      .selectAll()
+      .where('host', '=', host)
+      .where('username', '=', username)
+      .where('with_bare', '=', withBare)
+      .where('sender', '=', sender)
+      .where((eb) => eb.or([eb('message_id', '=', ref), eb('origin_id', '=', ref)]))
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toMessage(row);
+  }
+
+  /** Returns true when the archive contains a message from `sender` with this origin-id. */
+  async hasOriginId(host: string, username: string, sender: string, originId: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('archive_messages')
+      .select('id')
+      .where('host', '=', host)
+      .where('username', '=', username)
+      .where('origin_id', '=', originId)
+      .where('sender', '=', sender)
+      .limit(1)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** Maps the stanza ids that exist in the archive to their keys. */
+  async keysOf(host: string, username: string, stanzaIds: string[]): Promise<Map<string, number>> {
+    const keys = new Map<string, number>();
+    if (stanzaIds.length === 0) return keys;
+    const rows = await this.db
+      .selectFrom('archive_messages')
+      .select(['id', 'stanza_id'])
+      .where('host', '=', host)
+      .where('username', '=', username)
+      .where('stanza_id', 'in', stanzaIds)
+      .execute();
+    for (const row of rows) keys.set(row.stanza_id, Number(row.id));
+    return keys;
+  }
+
+  /** Returns one page of the messages matching `filter`, in archive order. */
+  async page(host: string, username: string, filter: ArchiveFilter, request: ArchivePageRequest): Promise<ArchivePage> {
+    const count = await this.count(host, username, filter);
+    if (request.max === 0 || count === 0) return { messages: [], count, complete: count === 0 };
+
+    const backwards = request.before !== undefined;
+    const bounded: ArchiveFilter = { ...filter };
+    if (request.after !== undefined) bounded.afterKey = maxDefined(filter.afterKey, request.after);
+    if (typeof request.before === 'number') bounded.beforeKey = minDefined(filter.beforeKey, request.before);
+
+    let query = this.db
+      .selectFrom('archive_messages')
+      .selectAll()
+      .where((eb) => eb.and(conditions(eb, host, username, bounded)))
+      .orderBy('id', backwards ? 'desc' : 'asc')
+      .limit(request.max + 1);
+    if (!backwards && request.after === undefined && request.index !== undefined) query = query.offset(request.index);
+
+    const rows = await query.execute();
+    const complete = rows.length <= request.max;
+    const messages = rows.slice(0, request.max).map(toMessage);
+    if (backwards) messages.reverse();
+    const first = messages[0];
+    if (!first) return { messages, count, complete };
+    const firstIndex = await this.count(host, username, { ...filter, beforeKey: minDefined(filter.beforeKey, first.key) });
+    return { messages, count, firstIndex, complete };
+  }
+
+  /** Counts the messages matching `filter`. */
+  async count(host: string, username: string, filter: ArchiveFilter): Promise<number> {
+    const row = await this.db
+      .selectFrom('archive_messages')
+      .select((eb) => eb.fn.countAll().as('n'))
+      .where((eb) => eb.and(conditions(eb, host, username, filter)))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  /** Returns the first and last message of the archive, or undefined when it is empty. */
+  async bounds(host: string, username: string): Promise<{ first: ArchivedMessage; last: ArchivedMessage } | undefined> {
+    const edge = (direction: 'asc' | 'desc') =>
+      this.db.selectFrom('archive_messages').selectAll().where('host', '=', host).where('username', '=', username).orderBy('id', direction).limit(1).executeTakeFirst();
+    const first = await edge('asc');
+    const last = await edge('desc');
+    if (!first || !last) return undefined;
+    return { first: toMessage(first), last: toMessage(last) };
+  }
+
+  /** Returns the stanza id of the newest message of all archives, if any. */
+  async latestStanzaId(): Promise<string | undefined> {
+    const row = await this.db.selectFrom('archive_messages').select('stanza_id').orderBy('id', 'desc').limit(1).executeTakeFirst();
+    return row?.stanza_id;
+  }
+
+  /** Returns the account's preferences, or undefined when it never set any. */
+  async getPrefs(host: string, username: string): Promise<ArchivePrefs | undefined> {
+    const row = await this.db.selectFrom('archive_prefs').selectAll().where('host', '=', host).where('username', '=', username).executeTakeFirst();
+    if (!row) return undefined;
+    return { default: row.default_mode as ArchiveDefault, always: parseJidList(row.always_jids), never: parseJidList(row.never_jids) };
+  }
+
+  /** Stores the account's preferences, replacing earlier ones. */
+  async setPrefs(host: string, username: string, prefs: ArchivePrefs): Promise<void> {
+    const values = { default_mode: prefs.default, always_jids: JSON.stringify(prefs.always), never_jids: JSON.stringify(prefs.never) };
+    await this.db
+      .insertInto('archive_prefs')
+      .values({ host, username, ...values })
+      .onConflict((oc) => oc.columns(['host', 'username']).doUpdateSet(values))
+      .execute();
+  }
+}
+
+function conditions(eb: MessageBuilder, host: string, username: string, filter: ArchiveFilter): Expression<SqlBool>[] {
+  const list: Expression<SqlBool>[] = [eb('host', '=', host), eb('username', '=', username)];
+  if (filter.with) {
+    list.push(eb('with_bare', '=', filter.with.bare));
+    if (filter.with.resource !== undefined) list.push(eb('with_resource', '=', filter.with.resource));
+  }
+  if (filter.start !== undefined) list.push(eb('created_at', '>=', filter.start));
+  if (filter.end !== undefined) list.push(eb('created_at', '<=', filter.end));
+  if (filter.afterKey !== undefined) list.push(eb('id', '>', filter.afterKey));
+  if (filter.beforeKey !== undefined) list.push(eb('id', '<', filter.beforeKey));
+  if (filter.keys !== undefined) list.push(filter.keys.length === 0 ? sql<SqlBool>`1 = 0` : eb('id', 'in', filter.keys));
+  if (filter.tokens !== undefined) list.push(tokenCondition(eb, host, username, filter.tokens));
+  return list;
+}
+
+/** Messages that contain every token: grouped token rows, counted (the key makes each token count once). */
+function tokenCondition(eb: MessageBuilder, host: string, username: string, tokens: string[]): Expression<SqlBool> {
+  const unique = [...new Set(tokens)];
+  if (unique.length === 0) return sql<SqlBool>`1 = 0`;
+  const matching = eb
+    .selectFrom('archive_tokens')
+    .select('archive_tokens.message_id')
+    .where('archive_tokens.host', '=', host)
+    .where('archive_tokens.username', '=', username)
+    .where('archive_tokens.token', 'in', unique)
+    .groupBy('archive_tokens.message_id')
+    .having((having) => having.fn.countAll(), '=', unique.length);
+  return eb('archive_messages.id', 'in', matching);
+}
+
+async function insertTokens(trx: Kysely<Database>, host: string, username: string, key: number, tokens: string[]): Promise<void> {
+  const unique = [...new Set(tokens)];
+  for (let start = 0; start < unique.length; start += TOKEN_CHUNK) {
+    const rows = unique.slice(start, start + TOKEN_CHUNK).map((token) => ({ host, username, token, message_id: key }));
+    await trx.insertInto('archive_tokens').values(rows).execute();
+  }
+}
+
+function toMessage(row: Row): ArchivedMessage {
+  return {
+    key: Number(row.id),
+    stanzaId: row.stanza_id,
+    createdAt: Number(row.created_at),
+    withBare: row.with_bare,
+    withResource: row.with_resource,
+    sender: row.sender,
+    messageId: row.message_id,
+    originId: row.origin_id,
+    stanza: row.stanza,
+    editedAt: row.edited_at === null ? null : Number(row.edited_at),
+    retractedAt: row.retracted_at === null ? null : Number(row.retracted_at),
+  };
+}
+
+function parseJidList(json: string): string[] {
+  const value: unknown = JSON.parse(json);
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+}
+
+function maxDefined(a: number | undefined, b: number): number {
+  return a === undefined ? b : Math.max(a, b);
+}
+
+function minDefined(a: number | undefined, b: number): number {
+  return a === undefined ? b : Math.min(a, b);
+}

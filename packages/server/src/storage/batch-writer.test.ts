@@ -1,0 +1,150 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { sql } from 'kysely';
+import type { Kysely } from 'kysely';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+import { BatchWriter } from './batch-writer.js';
+import { openStorage } from './index.js';
+import type { Database, Storage } from './index.js';
+
+let dir: string;
+let storage: Storage;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'parley-batch-'));
+  storage = await openStorage({ driver: 'sqlite', path: join(dir, 'parley.db') });
+  await sql`create table items (n integer primary key autoincrement, v text not null unique)`.execute(storage.db);
+});
+
+afterEach(async () => {
+  await storage.close();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function insert(value: string) {
+  return async (trx: Kysely<Database>): Promise<string> => {
+    await sql`insert into items (v) values (${value})`.execute(trx);
+    return value;
+  };
+}
+
+async function stored(): Promise<string[]> {
+  const result = await sql<{ v: string }>`select v from items order by n`.execute(storage.db);
+  return result.rows.map((row) => row.v);
+}
+
+/** Resolves after the macrotasks queued before it ran. */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+describe('BatchWriter', () => {
+  it('commits writes in submission order', async () => {
+    const writer = new BatchWriter(storage.db, { maxBatch: 4 });
+    const values = Array.from({ length: 10 }, (_, i) => `v${i}`);
+    await Promise.all(values.map((value) => writer.write(insert(value))));
+    expect(await stored()).toEqual(values);
+  });
+
+  it('resolves with the result of the write', async () => {
+    const writer = new BatchWriter(storage.db);
+    expect(await writer.write(insert('a'))).toBe('a');
+  });
+
+  it('fails only the write that throws', async () => {
+    const writer = new BatchWriter(storage.db);
+    const failing = writer.write(async (trx) => {
+      await insert('b')(trx);
+      throw new Error('boom');
+    });
+    const results = await Promise.allSettled([writer.write(insert('a')), failing, writer.write(insert('c'))]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+
+  it('rolls back the failed write alone', async () => {
+    const writer = new BatchWriter(storage.db);
+    const failing = writer.write(async (trx) => {
+      await insert('b')(trx);
+      throw new Error('boom');
+    });
+    await Promise.allSettled([writer.write(insert('a')), failing, writer.write(insert('c'))]);
+    expect(await stored()).toEqual(['a', 'c']);
+  });
+
+  it('isolates a constraint violation', async () => {
+    const writer = new BatchWriter(storage.db);
+    const results = await Promise.allSettled([writer.write(insert('a')), writer.write(insert('a')), writer.write(insert('c'))]);
+    expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+
+  it('runs a full batch before the next macrotask', async () => {
+    const writer = new BatchWriter(storage.db, { maxBatch: 3 });
+    let ticked = false;
+    setImmediate(() => (ticked = true));
+    const seen: boolean[] = [];
+    const record = (value: string) => async (trx: Kysely<Database>) => {
+      seen.push(ticked);
+      return insert(value)(trx);
+    };
+    await Promise.all(['a', 'b', 'c'].map((value) => writer.write(record(value))));
+    expect(seen).toEqual([false, false, false]);
+  });
+
+  it('runs a partial batch on the next macrotask', async () => {
+    const writer = new BatchWriter(storage.db, { maxBatch: 256 });
+    let ticked = false;
+    setImmediate(() => (ticked = true));
+    let seen: boolean | undefined;
+    await writer.write(async (trx) => {
+      seen = ticked;
+      return insert('a')(trx);
+    });
+    expect(seen).toBe(true);
+  });
+
+  it('commits a partial batch in one transaction', async () => {
+    const writer = new BatchWriter(storage.db, { maxBatch: 256 });
+    await Promise.all(['a', 'b', 'c'].map((value) => writer.write(insert(value))));
+    expect(writer.stats.batches).toBe(1);
+  });
+
+  it('splits a long queue into batches of maxBatch', async () => {
+    const writer = new BatchWriter(storage.db, { maxBatch: 3 });
+    await Promise.all(['a', 'b', 'c', 'd', 'e', 'f', 'g'].map((value) => writer.write(insert(value))));
+    expect(writer.stats.batches).toBe(3);
+  });
+
+  it('takes writes queued during a batch into the next', async () => {
+    const writer = new BatchWriter(storage.db, { maxBatch: 256 });
+    const first = writer.write(insert('a'));
+    await nextMacrotask();
+    const second = writer.write(insert('b'));
+    await Promise.all([first, second]);
+    expect(await stored()).toEqual(['a', 'b']);
+  });
+
+  it('drains the writes queued before', async () => {
+    const writer = new BatchWriter(storage.db);
+    void writer.write(insert('a'));
+    void writer.write(insert('b')).catch(() => undefined);
+    await writer.drained();
+    expect(await stored()).toEqual(['a', 'b']);
+  });
+
+  it('commits queued writes on close', async () => {
+    const writer = new BatchWriter(storage.db);
+    const writes = ['a', 'b'].map((value) => writer.write(insert(value)));
+    await writer.close();
+    await Promise.all(writes);
+    expect(await stored()).toEqual(['a', 'b']);
+  });
+
+  it('refuses writes after close', async () => {
+    const writer = new BatchWriter(storage.db);
+    await writer.close();
+    await expect(writer.write(insert('a'))).rejects.toThrow(/closed/);
+  });
+});

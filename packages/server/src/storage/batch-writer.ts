@@ -1,0 +1,171 @@
+import type { Kysely, Transaction } from 'kysely';
+
+import type { Database } from './schema.js';
+
+/** A unit of work for the batch writer. It must use only `trx`: a query on the plain database would wait for the batch forever. */
+export type BatchWrite<T> = (trx: Transaction<Database>) => Promise<T>;
+
+/** Tuning of the batch writer. */
+export interface BatchWriterOptions {
+  /** Queued writes that start a flush at once instead of on the next macrotask. Default 256. */
+  maxBatch?: number;
+}
+
+/** Counters for tests and benchmarks. */
+export interface BatchWriterStats {
+  /** Batches committed. */
+  batches: number;
+  /** Writes that resolved. */
+  committed: number;
+  /** Writes that failed on their own and were rolled back. */
+  failed: number;
+}
+
+interface QueuedWrite {
+  fn: BatchWrite<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (reason: unknown) => void;
+}
+
+interface Outcome {
+  write: QueuedWrite;
+  ok: boolean;
+  value: unknown;
+}
+
+const DEFAULT_MAX_BATCH = 256;
+const SAVEPOINT = 'batch_write';
+
+/**
+ * Group commit: queued writes run together in one transaction, so that one fsync makes a
+ * whole batch durable. A batch starts when `maxBatch` writes are queued or on the next
+ * macrotask (setImmediate), whichever comes first. Writes queued while a batch runs form
+ * the next one. Writes run and commit in submission order. Each write runs in a savepoint,
+ * so a write that throws is rolled back and fails alone. A promise resolves only after the
+ * transaction holding its write committed.
+ */
+export class BatchWriter {
+  readonly stats: BatchWriterStats = { batches: 0, committed: 0, failed: 0 };
+  private readonly maxBatch: number;
+  private queue: QueuedWrite[] = [];
+  private tick: NodeJS.Immediate | undefined;
+  private draining: Promise<void> | undefined;
+  private closed = false;
+  /** The newest write; writes settle in submission order, so it settles last. */
+  private newest: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    options: BatchWriterOptions = {},
+  ) {
+    this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+  }
+
+  /** Queues `fn` and resolves with its result once its transaction committed. */
+  write<T>(fn: BatchWrite<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('The batch writer is closed.'));
+    const result = new Promise<T>((resolve, reject) => {
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (this.queue.length >= this.maxBatch) this.startDrain();
+      else this.scheduleDrain();
+    });
+    this.newest = result;
+    return result;
+  }
+
+  /** Resolves once every write queued before the call has committed or failed: read-your-writes for readers. */
+  drained(): Promise<void> {
+    return this.newest.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** Number of writes waiting for a batch. */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Commits every queued write, then refuses new ones. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.startDrain();
+    while (this.draining) await this.draining;
+  }
+
+  private scheduleDrain(): void {
+    if (this.tick || this.draining) return;
+    this.tick = setImmediate(() => {
+      this.tick = undefined;
+      this.startDrain();
+    });
+  }
+
+  private startDrain(): void {
+    if (this.tick) {
+      clearImmediate(this.tick);
+      this.tick = undefined;
+    }
+    if (this.draining || this.queue.length === 0) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      // A write queued after the loop's last check and before this callback would wait forever otherwise.
+      if (this.queue.length > 0) this.startDrain();
+    });
+  }
+
+  /** Runs batches until the queue is empty; writes queued meanwhile join the next batch. */
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      await this.runBatch(batch);
+    }
+  }
+
+  private async runBatch(batch: QueuedWrite[]): Promise<void> {
+    let outcomes: Outcome[];
+    try {
+      outcomes = await this.commitBatch(batch);
+    } catch (error) {
+      // The transaction itself failed (begin, savepoint or commit): nothing of the batch is durable.
+      for (const write of batch) write.reject(error);
+      this.stats.failed += batch.length;
+      return;
+    }
+
+    this.stats.batches++;
+    for (const { write, ok, value } of outcomes) {
+      if (ok) {
+        this.stats.committed++;
+        write.resolve(value);
+      } else {
+        this.stats.failed++;
+        write.reject(value);
+      }
+    }
+  }
+
+  private async commitBatch(batch: QueuedWrite[]): Promise<Outcome[]> {
+    const trx = await this.db.startTransaction().execute();
+    try {
+      const outcomes: Outcome[] = [];
+      for (const write of batch) {
+        const savepoint = await trx.savepoint(SAVEPOINT).execute();
+        try {
+          const value = await write.fn(savepoint);
+          await savepoint.releaseSavepoint(SAVEPOINT).execute();
+          outcomes.push({ write, ok: true, value });
+        } catch (error) {
+          const restored = await savepoint.rollbackToSavepoint(SAVEPOINT).execute();
+          await restored.releaseSavepoint(SAVEPOINT).execute();
+          outcomes.push({ write, ok: false, value: error });
+        }
+      }
+      await trx.commit().execute();
+      return outcomes;
+    } catch (error) {
+      await trx.rollback().execute().catch(() => undefined);
+      throw error;
+    }
+  }
+}
