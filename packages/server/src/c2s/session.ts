@@ -6,15 +6,31 @@ import type { Transport } from './transport.js';
 import { SaslNegotiation } from './sasl.js';
 import { bindResource } from './bind.js';
 import { TokenBucket } from './limits.js';
+import { type StreamManagement, handleStreamManagement, rerouteUnacked } from './stream-management.js';
+import { resumeSession } from './resumption.js';
 
 export type SessionState = 'opening' | 'negotiating' | 'authenticated' | 'bound' | 'closed';
 
+/**
+ * A step on the way of a stanza to the client, such as client state indication. It returns
+ * the stanzas to pass on now, in order. An empty list keeps `stanza` back or drops it, and
+ * stanzas kept back earlier may come before it.
+ */
+export type OutgoingFilter = (stanza: Element) => Element[];
+
 const STANZA_KINDS = new Set(['message', 'presence', 'iq']);
+
+/** True for `<message/>`, `<presence/>` and `<iq/>`, the elements stream management counts. */
+function isStanza(element: Element): boolean {
+  return STANZA_KINDS.has(element.name) && element.ns === NS.CLIENT;
+}
 
 /**
  * A client-to-server session (RFC 6120): stream negotiation, then a bound resource
  * that sends and receives stanzas. Incoming stanzas are handled one at a time, in
- * order, so that two stanzas from one client never overtake each other.
+ * order, so that two stanzas from one client never overtake each other. With stream
+ * management resumption (XEP-0198) the session outlives a dropped connection: it
+ * hibernates, and a new connection of the same account can take its place.
  */
 export class ClientSession {
   readonly id = randomBytes(9).toString('base64url');
@@ -33,32 +49,44 @@ export class ClientSession {
   readonly openedAt = Date.now();
   /** Named values that modules keep on a session. */
   readonly data = new Map<string, unknown>();
+  /** Stream management (XEP-0198), once the client enabled it. */
+  sm: StreamManagement | undefined;
+  /** Resolves once the session has ended and its closing work (hooks, unacknowledged stanzas) is done. */
+  readonly ended: Promise<void>;
 
+  private connection: Transport;
+  /** True while a resumable session has no connection. */
+  private detached = false;
+  /** Set once this connection resumed another session: elements still queued here go there. */
+  private resumedInto: ClientSession | undefined;
+  private readonly filters: OutgoingFilter[] = [];
+  /** Durable writes started for the stanza being handled, while one is. */
+  private currentWrites: Promise<unknown>[] | undefined;
   private readonly sasl: SaslNegotiation;
   private readonly rate: TokenBucket;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
   private paused = false;
   private streamOpen = false;
+  private streamEndReceived = false;
   private authTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
   private idlePingSent = false;
+  private markEnded!: () => void;
 
   constructor(
     readonly server: ServerContext,
-    readonly transport: Transport,
+    transport: Transport,
   ) {
+    this.connection = transport;
+    this.ended = new Promise((resolve) => {
+      this.markEnded = resolve;
+    });
     this.log = server.log.child({ session: this.id, transport: transport.kind, ip: transport.remoteAddress });
     this.sasl = new SaslNegotiation(this);
     const limits = server.config.sessions;
     this.rate = new TokenBucket(limits.stanzas_per_second, limits.stanza_burst);
-    transport.attach({
-      streamStart: (header) => this.onStreamStart(header),
-      element: (element) => this.onElement(element),
-      streamEnd: () => this.onStreamEnd(),
-      parseError: (error) => this.onParseError(error),
-      closed: (reason) => this.onTransportClosed(reason),
-    });
+    this.attachTransport(transport);
     this.authTimer = setTimeout(() => this.closeWithError(new StreamError('connection-timeout', 'Authentication took too long.')), limits.auth_timeout_s * 1000);
     this.authTimer.unref();
     this.touch();
@@ -74,34 +102,113 @@ export class ClientSession {
     return this.server.config.domain;
   }
 
-  /**
-   * Registers a durable write (archive, offline storage) started for the stanza this
-   * session is handling now. Stream management acknowledges the stanza only after it.
-   */
-  trackWrite(write: Promise<unknown>): void {
-    // TODO: stream management counts the stanza as handled once its tracked writes resolve.
-    write.catch((err: unknown) => this.log.error({ err }, 'durable write failed'));
+  /** The current connection; while the session hibernates, the one that dropped. */
+  get transport(): Transport {
+    return this.connection;
   }
 
-  /** Delivers a stanza to the client. Outgoing stanzas pass through `server.outgoing` hooks first. */
+  /** True while a resumable session waits for its client to come back. */
+  get hibernating(): boolean {
+    return this.detached && this.state !== 'closed';
+  }
+
+  /** Reports the events of `transport` to this session for as long as it is the session's connection. */
+  private attachTransport(transport: Transport): void {
+    const current = () => this.connection === transport && !this.detached;
+    transport.attach({
+      streamStart: (header) => {
+        if (current()) this.onStreamStart(header);
+      },
+      element: (element) => {
+        if (current()) this.onElement(element);
+      },
+      streamEnd: () => {
+        if (current()) this.onStreamEnd();
+      },
+      parseError: (error) => {
+        if (current()) this.onParseError(error);
+      },
+      closed: (reason) => {
+        if (current()) this.onTransportClosed(reason);
+      },
+    });
+  }
+
+  /**
+   * Registers a durable write (archive, offline storage) started for the stanza this
+   * session is handling now. Stream management acknowledges the stanza only after it
+   * resolves; when it fails, the stanza is not acknowledged and the stream is closed.
+   */
+  trackWrite(write: Promise<unknown>): void {
+    if (this.currentWrites) {
+      this.currentWrites.push(write);
+      return;
+    }
+    this.log.warn('a durable write was tracked while no stanza was being handled');
+    write.catch((err: unknown) => this.onWriteFailed(err));
+  }
+
+  /** Delivers a stanza to the client, through the outgoing filters and stream management. */
   send(stanza: Element): void {
     if (this.state === 'closed') return;
-    this.transport.send(stanza);
+    this.pass([stanza], 0);
+  }
+
+  /** Sends stanzas that `filter` held back, through the filters after it. */
+  sendPast(filter: OutgoingFilter, stanzas: Element[]): void {
+    if (this.state === 'closed') return;
+    this.pass(stanzas, this.filters.indexOf(filter) + 1);
+  }
+
+  /** Adds a filter on the way of stanzas to the client; returns the function that removes it. */
+  addOutgoingFilter(filter: OutgoingFilter): () => void {
+    this.filters.push(filter);
+    return () => {
+      const index = this.filters.indexOf(filter);
+      if (index >= 0) this.filters.splice(index, 1);
+    };
+  }
+
+  /** Writes an element that is not a stanza (such as stream management's `<a/>`) to the client, unfiltered and uncounted. */
+  writeNonza(element: Element): void {
+    if (this.state === 'closed' || this.detached) return;
+    this.connection.send(element);
+  }
+
+  private pass(stanzas: Element[], firstFilter: number): void {
+    let batch = stanzas;
+    for (const filter of this.filters.slice(firstFilter)) batch = batch.flatMap((stanza) => filter(stanza));
+    for (const stanza of batch) {
+      if (this.state === 'closed') return;
+      if (!this.detached) this.connection.send(stanza);
+      if (this.sm && isStanza(stanza) && !this.sm.recordSent(stanza)) this.onQueueOverflow();
+    }
+  }
+
+  private onQueueOverflow(): void {
+    const max = this.server.config.sessions.max_unacked;
+    if (this.detached) {
+      this.finish(`more than ${max} unacknowledged stanzas while hibernating`);
+      return;
+    }
+    this.closeWithError(new StreamError('policy-violation', `More than ${max} stanzas are waiting for your acknowledgement.`));
   }
 
   /** Ends the session with a stream error; the reason is logged. */
   closeWithError(error: StreamError): void {
     if (this.state === 'closed') return;
-    this.log.info({ condition: error.condition, text: error.text }, 'stream error sent');
-    if (!this.streamOpen) this.openStream(undefined);
-    this.transport.closeWithError(error.toElement());
+    if (!this.detached) {
+      this.log.info({ condition: error.condition, text: error.text }, 'stream error sent');
+      if (!this.streamOpen) this.openStream(undefined);
+      this.connection.closeWithError(error.toElement());
+    }
     this.finish(`stream error ${error.condition}`);
   }
 
   /** Ends the session cleanly with `</stream:stream>`. */
   close(reason = 'closed by server'): void {
     if (this.state === 'closed') return;
-    this.transport.closeStream();
+    if (!this.detached) this.connection.closeStream();
     this.finish(reason);
   }
 
@@ -185,6 +292,10 @@ export class ClientSession {
   }
 
   private async handleElement(element: Element): Promise<void> {
+    // Elements that arrived after <resume/> on this connection; the resumed session's own
+    // queue gets them before anything the connection delivers later, because the resume
+    // finishes in a microtask and these follow in microtasks, before the next read.
+    if (this.resumedInto) return this.resumedInto.onElement(element);
     if (this.state === 'closed') return;
     if (this.state === 'negotiating') return this.handleNegotiation(element);
     if (this.state === 'authenticated') return this.handleBeforeBind(element);
@@ -239,6 +350,8 @@ export class ClientSession {
         return;
       }
     }
+    if (element.ns === NS.SM && element.name === 'resume') return resumeSession(this, element);
+    if (element.ns === NS.SM) return handleStreamManagement(this, element);
     if (await this.server.streamElements.handle(this, element)) return;
     throw new StreamError('not-authorized', `<${element.name}/> is not allowed before resource binding.`);
   }
@@ -254,14 +367,36 @@ export class ClientSession {
   }
 
   private async handleBound(element: Element): Promise<void> {
-    if (!STANZA_KINDS.has(element.name) || element.ns !== NS.CLIENT) {
+    if (!isStanza(element)) {
+      if (element.ns === NS.SM) return handleStreamManagement(this, element);
       if (await this.server.streamElements.handle(this, element)) return;
       throw new StreamError('unsupported-stanza-type', `<${element.name}/> in ${element.ns} is not a stanza this server handles.`);
     }
-    await this.rateLimit();
-    const stanza = this.stampSender(element);
-    if (!stanza) return;
-    await this.server.router.fromClient(this, stanza);
+    const writes: Promise<unknown>[] = [];
+    this.currentWrites = writes;
+    try {
+      await this.rateLimit();
+      const stanza = this.stampSender(element);
+      if (stanza) await this.server.router.fromClient(this, stanza);
+    } finally {
+      this.currentWrites = undefined;
+      this.countHandled(writes);
+    }
+  }
+
+  /** Records a handled stanza, including one rejected with an error; stream management counts it once `writes` are durable. */
+  private countHandled(writes: Promise<unknown>[]): void {
+    if (this.sm) {
+      this.sm.stanzaHandled(writes, (err) => this.onWriteFailed(err));
+      return;
+    }
+    for (const write of writes) write.catch((err: unknown) => this.onWriteFailed(err));
+  }
+
+  /** Closes the connection after a failed durable write, so that the client sends the unacknowledged stanza again. */
+  private onWriteFailed(err: unknown): void {
+    this.log.error({ err }, 'durable write failed');
+    this.dropConnection(new StreamError('internal-server-error', 'A stanza you sent could not be stored; send it again.'));
   }
 
   /**
@@ -293,17 +428,20 @@ export class ClientSession {
   }
 
   private pauseReading(): void {
+    if (this.resumedInto) return;
     this.paused = true;
     this.transport.pause();
   }
 
   private resumeReading(): void {
+    if (this.resumedInto) return;
     this.paused = false;
     this.transport.resume();
   }
 
   private onStreamEnd(): void {
     this.log.debug('client closed the stream');
+    this.streamEndReceived = true;
     void this.queue.then(() => this.close('closed by client'));
   }
 
@@ -311,8 +449,92 @@ export class ClientSession {
     this.closeWithError(new StreamError(error.condition, error.message));
   }
 
+  /** Ends the session when the connection is gone, unless it is resumable and the client did not close the stream (XEP-0198 section 7). */
   private onTransportClosed(reason: string): void {
-    this.finish(reason);
+    if (this.resumable && !this.streamEndReceived) this.hibernate(reason);
+    else this.finish(reason);
+  }
+
+  private get resumable(): boolean {
+    return this.state === 'bound' && this.sm?.resumeId !== undefined;
+  }
+
+  /** Ends the connection with a stream error; a resumable session hibernates instead of ending. */
+  private dropConnection(error: StreamError): void {
+    if (this.state === 'closed' || this.detached) return;
+    if (!this.resumable) {
+      this.closeWithError(error);
+      return;
+    }
+    this.log.info({ condition: error.condition, text: error.text }, 'stream error sent');
+    this.connection.closeWithError(error.toElement());
+    this.hibernate(`stream error ${error.condition}`);
+  }
+
+  /**
+   * Keeps the session without a connection: it stays in the session registry with its
+   * presence, and what it is sent waits in the stream management queue until the client
+   * resumes or `resume_timeout_s` ends the session.
+   */
+  private hibernate(reason: string): void {
+    const sm = this.sm!;
+    this.detached = true;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    sm.disconnect();
+    this.server.connections.delete(this);
+    this.server.resumableSessions.hibernate(sm.resumeId!, sm.resumeTimeoutS * 1000, () => this.finish('resumption timed out'));
+    this.log.info({ reason, unacked: sm.unackedCount }, 'connection lost, session waits for resumption');
+  }
+
+  /** Detaches the session from its connection, which gets a `conflict` stream error, because another connection resumes it. */
+  suspend(): void {
+    if (this.state === 'closed' || this.detached || !this.resumable) return;
+    this.dropConnection(new StreamError('conflict', 'The session was resumed on another connection.'));
+  }
+
+  /** Resolves once every element received so far is handled and, under stream management, counted. */
+  async settle(): Promise<void> {
+    await this.queue;
+    await this.sm?.counted();
+  }
+
+  /**
+   * Continues this hibernating session on the connection of `successor`, which authenticated
+   * as the same account and sent `<resume/>`: sends `<resumed/>`, then every unacknowledged
+   * stanza again (XEP-0198 section 5).
+   */
+  adoptConnection(successor: ClientSession): void {
+    const sm = this.sm!;
+    const transport = successor.handOver(this);
+    this.server.resumableSessions.wake(sm.resumeId!);
+    this.detached = false;
+    this.streamOpen = true;
+    this.streamEndReceived = false;
+    this.connection = transport;
+    this.attachTransport(transport);
+    this.server.connections.add(this);
+    this.touch();
+
+    this.writeNonza(x('resumed', NS.SM, { previd: sm.resumeId, h: sm.handledCount }));
+    sm.resetAfterFailure();
+    const pending = sm.pending();
+    if (pending.length > 0) transport.sendMany(pending);
+    sm.reconnect();
+    this.log.info({ resumedVia: transport.kind, resumedFrom: transport.remoteAddress, resent: pending.length }, 'session resumed');
+    void this.server.hooks.fire('session/resumed', { session: this }).catch((err: unknown) => this.log.error({ err }, 'session/resumed hook failed'));
+  }
+
+  /** Gives this connection to `target`, which it resumed; this session object ends without closing hooks. */
+  private handOver(target: ClientSession): Transport {
+    this.resumedInto = target;
+    this.state = 'closed';
+    clearTimeout(this.authTimer);
+    clearTimeout(this.idleTimer);
+    this.server.connections.delete(this);
+    this.log.info({ resumed: target.id }, 'connection handed over to the resumed session');
+    this.markEnded();
+    return this.connection;
   }
 
   /** Resets the idle timer; after `idle_timeout_s` of silence the server pings, then gives up. */
@@ -327,9 +549,13 @@ export class ClientSession {
   }
 
   private onIdle(): void {
-    if (this.state === 'closed') return;
-    if (this.idlePingSent || this.state !== 'bound') {
+    if (this.state === 'closed' || this.detached) return;
+    if (this.state !== 'bound') {
       this.closeWithError(new StreamError('connection-timeout', 'No traffic from the client.'));
+      return;
+    }
+    if (this.idlePingSent) {
+      this.dropConnection(new StreamError('connection-timeout', 'No traffic from the client.'));
       return;
     }
     this.idlePingSent = true;
@@ -337,6 +563,11 @@ export class ClientSession {
     this.idleTimer?.refresh();
   }
 
+  /**
+   * Ends the session for good. After the elements already queued, the `session/closed`
+   * hook runs (presence sends unavailable), then the stanzas the client never acknowledged
+   * are rerouted, messages to offline storage.
+   */
   private finish(reason: string): void {
     if (this.state === 'closed') return;
     const wasBound = this.state === 'bound';
@@ -344,12 +575,30 @@ export class ClientSession {
     clearTimeout(this.authTimer);
     clearTimeout(this.idleTimer);
     this.server.connections.delete(this);
-    this.log.info({ reason, durationMs: Date.now() - this.openedAt }, 'connection closed');
-    if (!wasBound) return;
+    this.log.info({ reason, durationMs: Date.now() - this.openedAt }, this.detached ? 'session ended' : 'connection closed');
+    if (!wasBound) {
+      this.markEnded();
+      return;
+    }
     this.server.sessions.remove(this);
+    const unacked = this.retireStreamManagement();
+    const jid = this.jid!;
     this.queue = this.queue
       .then(() => this.server.hooks.fire('session/closed', { session: this, reason }))
       .then(() => undefined)
-      .catch((err: unknown) => this.log.error({ err }, 'session/closed hook failed'));
+      .catch((err: unknown) => this.log.error({ err }, 'session/closed hook failed'))
+      .then(() => rerouteUnacked(this.server, jid, unacked))
+      .finally(() => this.markEnded());
+  }
+
+  /** Stops stream management and returns the stanzas still waiting for acknowledgement. */
+  private retireStreamManagement(): Element[] {
+    const { sm } = this;
+    if (!sm) return [];
+    sm.stop();
+    if (sm.resumeId !== undefined) this.server.resumableSessions.retire(sm.resumeId, sm.handledCount);
+    const unacked = sm.takePending();
+    if (unacked.length > 0) this.log.info({ count: unacked.length }, 'rerouting unacknowledged stanzas');
+    return unacked;
   }
 }

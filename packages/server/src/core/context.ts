@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Element } from '@parley/xmpp';
 import type { Config } from '../config.js';
 import type { ClientSession } from '../c2s/session.js';
+import type { ResumableSessions } from '../c2s/resumption.js';
 import type { Storage } from '../storage/index.js';
 import type { AuthThrottle } from '../auth/throttle.js';
 import type { Router } from '../router/router.js';
@@ -23,6 +24,8 @@ export interface ServerContext {
   readonly sessions: SessionRegistry;
   /** Every open client connection, bound or not. */
   readonly connections: Set<ClientSession>;
+  /** Sessions with stream management resumption enabled (XEP-0198), connected or hibernating. */
+  readonly resumableSessions: ResumableSessions<ClientSession>;
   readonly disco: Disco;
   readonly streamFeatures: StreamFeatures;
   readonly streamElements: StreamElements;

@@ -20,6 +20,14 @@ export interface OutboundEvent {
   to: JID | undefined;
 }
 
+/**
+ * A message the router handed to a local account: `delivered` lists the sessions that got it
+ * directly, and is empty when offline storage took it.
+ */
+export interface RoutedMessageEvent extends StanzaEvent {
+  delivered: ClientSession[];
+}
+
 export interface SessionEvent {
   session: ClientSession;
 }
@@ -53,18 +61,31 @@ export interface ServerEvents {
   'presence/host': StanzaEvent;
   /** An IQ for a local user's resource, before it is delivered. */
   'iq/full': StanzaEvent;
+  /** An IQ for a local user's bare JID from another entity, before the IQ dispatcher handles it. */
+  'iq/bare': StanzaEvent;
   /** A message for a user with no session that should receive it; claimed by offline storage. */
   'message/offline': StanzaEvent;
   /** Presence a client sent, with or without a `to`, before routing. */
   'presence/outbound': OutboundEvent;
   /** A message a client sent, before routing; carbons and archiving hook here. */
   'message/outbound': OutboundEvent;
+  /** An IQ a client sent to anything but its own account, before routing. */
+  'iq/outbound': OutboundEvent;
+  /**
+   * A client's message after the router handled it, unless a 'message/outbound' handler
+   * claimed it. The event is the object 'message/outbound' got. Sent carbons hook here.
+   */
+  'message/sent': OutboundEvent;
+  /** A message to a local account that the router delivered or offline storage took, once per message. Received carbons hook here. */
+  'message/routed': RoutedMessageEvent;
   /** A message delivered to one session. */
   'message/delivered': StanzaEvent & { session: ClientSession };
   'session/bound': SessionEvent;
   /** The session sent its first available presence. */
   'session/initial-presence': SessionEvent;
   'session/closed': SessionClosedEvent;
+  /** The session continues on a new connection after stream management resumption (XEP-0198). */
+  'session/resumed': SessionEvent;
   /** The user removed a roster item (RFC 6121 2.5); the presence module cancels its subscriptions. */
   'roster/removed': RosterRemovedEvent;
   'account/created': AccountEvent;

@@ -3,9 +3,10 @@ import { createServer as createTlsServer } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { type Element, NS, StreamError } from '@parley/xmpp';
+import { type Element, NS, StreamError, x } from '@parley/xmpp';
 import type { Config } from '../config.js';
 import { ClientSession } from '../c2s/session.js';
+import { ResumableSessions } from '../c2s/resumption.js';
 import { AuthThrottle } from '../auth/throttle.js';
 import { openStorage, type Storage } from '../storage/index.js';
 import { Router } from '../router/router.js';
@@ -22,6 +23,9 @@ import type { ServerContext } from './context.js';
 import { startControlSocket } from './control-socket.js';
 import type { ModuleContext, PreAuthIqHandler, ServerModule } from './module.js';
 
+/** Maximum wait at shutdown for the sessions' closing work before storage closes. */
+const SHUTDOWN_WAIT_MS = 5000;
+
 export interface ListeningAddresses {
   c2s?: number;
   c2sTls?: number;
@@ -36,6 +40,7 @@ export class XmppServer implements ServerContext {
   readonly router: Router;
   readonly sessions = new SessionRegistry();
   readonly connections = new Set<ClientSession>();
+  readonly resumableSessions = new ResumableSessions<ClientSession>();
   readonly disco = new Disco();
   readonly streamFeatures = new StreamFeatures();
   readonly streamElements = new StreamElements();
@@ -61,6 +66,8 @@ export class XmppServer implements ServerContext {
     });
     // RFC 3921 session establishment is a no-op that RFC 6121 keeps optional; older clients still send it.
     for (const target of ['host', 'account'] as const) this.iq.register('set', target, NS.SESSION, 'session', () => undefined);
+    // Stream management (XEP-0198) is part of the session, not a module: it hooks into every write.
+    this.streamFeatures.addPostAuth(() => x('sm', NS.SM));
   }
 
   /** Opens storage and sets up the modules, without listening yet. */
@@ -144,15 +151,31 @@ export class XmppServer implements ServerContext {
     return actual;
   }
 
-  /** Closes every session with system-shutdown, stops the listeners and closes storage. */
+  /**
+   * Closes every session with system-shutdown and ends the hibernating ones, stops the
+   * listeners, waits for the sessions' closing work (unavailable presence, unacknowledged
+   * messages to offline storage) and closes storage.
+   */
   async stop(): Promise<void> {
     for (const server of this.netServers) server.close();
-    for (const session of [...this.connections]) {
+    const sessions = [...this.connections, ...this.resumableSessions.hibernating()];
+    for (const session of sessions) {
       session.closeWithError(new StreamError('system-shutdown', 'The server is shutting down.'));
     }
     await Promise.all(this.httpServers.map((app) => app.close()));
     await new Promise((resolve) => setTimeout(resolve, 50));
+    await waitAtMost(Promise.all(sessions.map((session) => session.ended)), SHUTDOWN_WAIT_MS);
     await this.storage.close();
     this.log.info('server stopped');
   }
+}
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+async function waitAtMost(promise: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([promise.then(() => undefined, () => undefined), timeout]);
+  clearTimeout(timer);
 }

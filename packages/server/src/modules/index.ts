@@ -3,12 +3,16 @@ import { discoModule } from './disco/index.js';
 import { rosterModule } from './roster/index.js';
 import { presenceModule } from './presence/index.js';
 import { offlineModule } from './offline/index.js';
+import { mamModule } from './mam/index.js';
 import { vcardModule } from './vcard/index.js';
 import { privateStorageModule } from './private/index.js';
 import { pingModule } from './ping/index.js';
 import { timeModule } from './time/index.js';
 import { versionModule } from './version/index.js';
 import { registerModule } from './register/index.js';
+import { csiModule } from './csi/index.js';
+import { carbonsModule } from './carbons/index.js';
+import { blockingModule } from './blocking/index.js';
 
 /** Every module, in the order they are set up (dependencies first). */
 export const allModules: ServerModule[] = [
@@ -16,10 +20,14 @@ export const allModules: ServerModule[] = [
   rosterModule,
   presenceModule,
   offlineModule,
+  mamModule,
+  carbonsModule,
+  blockingModule,
   vcardModule,
   privateStorageModule,
   pingModule,
   timeModule,
   versionModule,
   registerModule,
+  csiModule,
 ];

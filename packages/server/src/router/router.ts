@@ -1,7 +1,8 @@
+import type { Logger } from 'pino';
 import { Element, JID, StanzaError, errorReply, x } from '@parley/xmpp';
 import type { ClientSession } from '../c2s/session.js';
 import type { ServerContext } from '../core/context.js';
-import type { StanzaEvent } from '../core/events.js';
+import type { OutboundEvent, ServerEvents, StanzaEvent } from '../core/events.js';
 
 type Kind = 'message' | 'presence' | 'iq';
 
@@ -29,16 +30,16 @@ export class Router {
     const to = stanza.attr('to') === undefined ? undefined : JID.parse(stanza.attrs.to!);
     const from = session.jid!;
 
-    if (kind === 'presence') {
-      if (await this.server.hooks.fire('presence/outbound', { stanza, session, to })) return;
-      if (!to) return;
-    } else if (kind === 'message') {
-      if (await this.server.hooks.fire('message/outbound', { stanza, session, to })) return;
-    } else if (!to || (to.local === from.local && to.domain === from.domain && to.resource === '')) {
+    if (kind === 'iq' && (!to || (to.local === from.local && to.domain === from.domain && to.resource === ''))) {
       await this.dispatchIq('account', { stanza, from, to: from.bare(), origin: session }, true);
       return;
     }
+    const outbound: OutboundEvent = { stanza, session, to };
+    if (await this.server.hooks.fire(`${kind}/outbound`, outbound)) return;
+    if (kind === 'presence' && !to) return;
+
     await this.route(stanza, from, to ?? from.bare(), session);
+    if (kind === 'message') await this.notify('message/sent', outbound, session.log);
   }
 
   /** Routes a stanza from `from` to `to`; stanzas the server generates come here too. */
@@ -66,6 +67,7 @@ export class Router {
   private async toBare(event: StanzaEvent): Promise<void> {
     const kind = event.stanza.name as Kind;
     if (kind === 'iq') {
+      if (await this.server.hooks.fire('iq/bare', event)) return;
       const self = event.from.bare().equals(event.to);
       return this.dispatchIq('account', event, self);
     }
@@ -80,6 +82,7 @@ export class Router {
     const session = this.server.sessions.get(event.to);
     if (session) {
       this.deliver(session, event);
+      if (kind === 'message') await this.routed(event, [session]);
       return;
     }
     const type = event.stanza.attr('type');
@@ -100,9 +103,27 @@ export class Router {
     }
     const targets = this.server.sessions.available(event.to).filter((session) => session.priority >= 0);
     for (const session of targets) this.deliver(session, event);
-    if (targets.length > 0 || type === 'headline' || type === 'error') return;
-    if (await this.server.hooks.fire('message/offline', event)) return;
+    if (targets.length > 0) return this.routed(event, targets);
+    if (type === 'headline' || type === 'error') return;
+    if (await this.server.hooks.fire('message/offline', event)) return this.routed(event, []);
     this.bounce(event.stanza, new StanzaError('service-unavailable', 'The recipient is offline and the message could not be stored.'));
+  }
+
+  /** Fires 'message/routed' once the message reached `delivered` (none when stored offline). */
+  private routed(event: StanzaEvent, delivered: ClientSession[]): Promise<void> {
+    return this.notify('message/routed', { ...event, delivered }, event.origin?.log ?? this.server.log);
+  }
+
+  /**
+   * Fires an event that follows a delivery: the stanza is already on its way, so a failing
+   * handler is logged instead of turning into an error reply to the sender.
+   */
+  private async notify<K extends 'message/sent' | 'message/routed'>(name: K, event: ServerEvents[K], log: Logger): Promise<void> {
+    try {
+      await this.server.hooks.fire(name, event);
+    } catch (err) {
+      log.error({ err }, `${name} hook failed`);
+    }
   }
 
   private deliver(session: ClientSession, event: StanzaEvent): void {
