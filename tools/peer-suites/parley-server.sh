@@ -72,7 +72,7 @@ stop() {
   local pid
   pid="$(cat "$PIDFILE")"
   kill "-${1:-TERM}" "$pid"
-  for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  for _ in $(seq 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
   rm -f "$PIDFILE"
 }
 
