@@ -2,7 +2,7 @@
 
 Two slixmpp clients register in-band (XEP-0077), subscribe to each other, exchange
 presence and messages, and test offline delivery. The script connects only to the
-host and port it is given (no DNS lookup: the DNS step of slixmpp is overridden) and
+host and port it is given (slixmpp_common.py overrides the DNS step of slixmpp) and
 uses STARTTLS without certificate verification, because the test server has a
 self-signed certificate.
 
@@ -14,30 +14,25 @@ import argparse
 import asyncio
 import json
 import logging
-import ssl
 import sys
 
-import slixmpp
 from slixmpp.exceptions import IqError, IqTimeout
+
+# Keeps Python from writing a bytecode cache of the shared module into the test folder.
+sys.dont_write_bytecode = True
+from slixmpp_common import FixedAddressClient, Scenario, next_from
 
 STEP_TIMEOUT_S = 10
 
 
-class ScenarioClient(slixmpp.ClientXMPP):
+class ScenarioClient(FixedAddressClient):
     """A slixmpp client that connects to one fixed address and records what it receives."""
 
     def __init__(self, jid, password, host, port, register=False):
-        super().__init__(jid, password)
-        self.target = (host, port)
+        super().__init__(jid, password, host, port)
         self.register_plugin('xep_0030')
         self.register_plugin('xep_0077')
         self.register_plugin('xep_0203')
-        self.ssl_context.check_hostname = False
-        self.ssl_context.verify_mode = ssl.CERT_NONE
-        # slixmpp 1.8.3 always binds SCRAM-*-PLUS to tls-unique, which TLS 1.3 does not
-        # define (RFC 9266), so over TLS 1.3 it fails every SCRAM variant and falls back
-        # to PLAIN. Over TLS 1.2 its channel binding is valid.
-        self.ssl_context.maximum_version = ssl.TLSVersion.TLSv1_2
         self.auto_authorize = None
         self.auto_subscribe = False
 
@@ -65,14 +60,6 @@ class ScenarioClient(slixmpp.ClientXMPP):
         self.add_event_handler('presence_available', lambda p: self.presences.put_nowait(p))
         self.add_event_handler('presence_subscribe', lambda p: self.subscribes.put_nowait(p))
         self.add_event_handler('presence_subscribed', lambda p: self.subscribeds.put_nowait(p))
-
-    async def get_dns_records(self, domain, port=None):
-        """Return the fixed address instead of asking DNS for the domain."""
-        return [(domain, self.target[0], self.target[1])]
-
-    def start(self):
-        """Start connecting over TCP with mandatory STARTTLS."""
-        self.connect(self.target, use_ssl=False, force_starttls=True, disable_starttls=False)
 
     def fail(self, reason):
         if self.failure is None:
@@ -114,14 +101,6 @@ class ScenarioClient(slixmpp.ClientXMPP):
             self.messages.put_nowait(message)
 
 
-async def next_from(queue, bare_jid, predicate=lambda _: True):
-    """Return the next queued stanza from `bare_jid` that matches `predicate`."""
-    while True:
-        stanza = await asyncio.wait_for(queue.get(), STEP_TIMEOUT_S)
-        if stanza['from'].bare == bare_jid and predicate(stanza):
-            return stanza
-
-
 async def start_client(client):
     client.start()
     await asyncio.wait_for(client.session_started.wait(), STEP_TIMEOUT_S)
@@ -134,31 +113,18 @@ async def stop_client(client):
     await asyncio.wait_for(client.disconnected, STEP_TIMEOUT_S)
 
 
-class Scenario:
-    """Runs the steps in order. After a failed step, the later steps are marked skipped."""
+class RegistrationScenario(Scenario):
+    """The steps of this scenario, and the SASL mechanism each registering client used."""
 
     def __init__(self):
-        self.steps = {}
-        self.errors = {}
+        super().__init__()
         self.mechanisms = {}
-
-    async def step(self, name, action):
-        if self.errors:
-            self.steps[name] = False
-            self.errors[name] = 'skipped after an earlier failure'
-            return
-        try:
-            await action()
-            self.steps[name] = True
-        except Exception as err:  # the failure is reported, whatever its kind
-            self.steps[name] = False
-            self.errors[name] = f'{type(err).__name__}: {err}'
 
 
 async def run(args):
     jid_a = f'{args.user_a}@{args.domain}'
     jid_b = f'{args.user_b}@{args.domain}'
-    scenario = Scenario()
+    scenario = RegistrationScenario()
     clients = {}
 
     async def register(key, jid, password):

@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './support/server.js';
+
+const SCRIPT = fileURLToPath(new URL('./interop/slixmpp_archive_scenario.py', import.meta.url));
+const SCRIPT_TIMEOUT_MS = 90_000;
+const ACCOUNTS = { a: 'slix-archive-a', b: 'slix-archive-b', c: 'slix-archive-c' } as const;
+const STEPS = [
+  'log_in',
+  'sm_enable',
+  'sm_acks',
+  'sm_resume',
+  'carbons_enable',
+  'carbons_sent',
+  'carbons_received',
+  'receipts',
+  'chat_states',
+  'more_messages',
+  'archive_forward',
+  'archive_reverse',
+  'archive_with',
+  'stanza_ids',
+  'chat_states_not_archived',
+  'no_error_messages',
+];
+/**
+ * Messages in a's archive: 6 while stream management is counted and 5 while a's connection
+ * is cut, 2 for carbons, 2 with receipt requests, 1 with a chat state, and 30 more. Receipts
+ * and chat-state-only messages have no body and stay out.
+ */
+const ARCHIVED_MESSAGES = 6 + 5 + 2 + 2 + 1 + 30;
+const PAGE_SIZE = 10;
+
+interface ScenarioResult {
+  steps: Record<string, boolean>;
+  errors: Record<string, string>;
+  /** Counts the script measured: stream management counters, archive pages and results. */
+  figures: Record<string, number>;
+}
+
+interface ScriptRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Returns the Python interpreter that has Debian's python3-slixmpp: PARLEY_PYTHON if set,
+ * else /usr/bin/python3, because a python3 earlier on PATH (pyenv, for one) does not see
+ * Debian's packages.
+ */
+function pythonBinary(): string {
+  if (process.env.PARLEY_PYTHON) return process.env.PARLEY_PYTHON;
+  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+}
+
+function runScript(args: string[]): Promise<ScriptRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(pythonBinary(), [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), SCRIPT_TIMEOUT_MS);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let server: TestServer;
+let run: ScriptRun;
+let result: ScenarioResult | undefined;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const args = ['--host', '127.0.0.1', '--port', String(server.c2sPort), '--domain', server.domain];
+  for (const [key, username] of Object.entries(ACCOUNTS)) {
+    const password = `password-${key}`;
+    await server.createAccount(username, password);
+    args.push(`--user-${key}`, username, `--password-${key}`, password);
+  }
+  if (process.env.PARLEY_TEST_LOG) args.push('--debug');
+  run = await runScript(args);
+  const lastLine = run.stdout.trim().split('\n').pop() ?? '';
+  try {
+    result = JSON.parse(lastLine) as ScenarioResult;
+  } catch {
+    result = undefined;
+  }
+}, SCRIPT_TIMEOUT_MS + 10_000);
+
+afterAll(async () => {
+  await server?.stop();
+});
+
+describe('slixmpp archive scenario', () => {
+  it('prints its results as JSON', () => {
+    expect(result, `stdout: ${run.stdout}\nstderr: ${run.stderr.slice(-4000)}`).toBeDefined();
+  });
+
+  for (const step of STEPS) {
+    it(`passes step ${step}`, () => {
+      expect(result?.steps[step], result?.errors[step] ?? 'no result for this step').toBe(true);
+    });
+  }
+
+  // Each way: 3 messages and one disco#info request or result.
+  it('counts sent stanzas in seq', () => {
+    expect(result?.figures.sm_sent).toBe(4);
+  });
+
+  it('counts received stanzas in handled', () => {
+    expect(result?.figures.sm_handled).toBe(4);
+  });
+
+  it('archives every message with a body', () => {
+    expect(result?.figures.archive_results).toBe(ARCHIVED_MESSAGES);
+  });
+
+  it('pages the archive ten at a time', () => {
+    expect(result?.figures.archive_pages).toBe(Math.ceil(ARCHIVED_MESSAGES / PAGE_SIZE));
+  });
+
+  it('exits with status 0', () => {
+    expect(run.code, run.stderr.slice(-4000)).toBe(0);
+  });
+});
