@@ -1,0 +1,93 @@
+/**
+ * Messages between the benchmark's parent process and its load worker processes (over
+ * the node:child_process IPC channel), and the tasks a worker runs.
+ */
+import type { Account, Target } from './client.js';
+import type { HistogramData } from './histogram.js';
+
+/** Signs up accounts by in-band registration. */
+export interface RegisterTask {
+  kind: 'register';
+  target: Target;
+  accounts: Account[];
+  concurrency: number;
+}
+
+/** Logs in and out again in a loop, one loop per account, until the time or count is up. */
+export interface LoginsTask {
+  kind: 'logins';
+  target: Target;
+  accounts: Account[];
+  durationMs: number;
+  /** Stops after this many completed logins in this worker. */
+  maxLogins: number;
+}
+
+/** Opens one available session per account and holds them until the 'release' signal. */
+export interface IdleTask {
+  kind: 'idle';
+  target: Target;
+  accounts: Account[];
+  /** Logins in flight at once while connecting. */
+  concurrency: number;
+}
+
+/** Connects pairs that send each other chat messages, in the phases the parent signals. */
+export interface MessagesTask {
+  kind: 'messages';
+  target: Target;
+  pairs: [Account, Account][];
+  /** Messages each sender keeps in flight in the saturation phase. */
+  window: number;
+}
+
+/** A task for a worker. */
+export type TaskSpec = RegisterTask | LoginsTask | IdleTask | MessagesTask;
+
+/** Parameters of the 'saturate' and 'paced' signals of a MessagesTask. */
+export interface MessagePhase {
+  /** Time before measuring starts, so that the first messages do not count. */
+  warmupMs: number;
+  durationMs: number;
+  /** Messages per second this worker sends in total; 0 means as fast as the window allows. */
+  rate: number;
+  /** Stops sending after this many messages in the phase. */
+  maxMessages: number;
+}
+
+/** Result of one message phase in one worker. */
+export interface MessagePhaseResult {
+  sent: number;
+  /** Messages received inside the measured interval. */
+  delivered: number;
+  /** Messages still missing when the phase ended, after waiting for them. */
+  missing: number;
+  /** Paced sends skipped because the sender already had too many in flight. */
+  skipped: number;
+  measuredMs: number;
+  latency: HistogramData;
+}
+
+/** Sample of error messages and how many errors there were. */
+export interface ErrorSummary {
+  count: number;
+  samples: string[];
+}
+
+/** A message from the parent to a worker. */
+export type ParentMessage = { type: 'task'; id: number; spec: TaskSpec } | { type: 'signal'; id: number; name: string; data?: unknown };
+
+/** A message from a worker to the parent. `cpuMs` is the worker's CPU time since its previous message for the task. */
+export type WorkerMessage =
+  | { type: 'started' }
+  | { type: 'event'; id: number; name: string; data: unknown; cpuMs: number }
+  | { type: 'done'; id: number; result: unknown; cpuMs: number }
+  | { type: 'failed'; id: number; error: string; cpuMs: number };
+
+/** Channel of a running task to the parent, besides its result. */
+export interface TaskContext {
+  /** Sends an event to the parent. */
+  emit(name: string, data: unknown): void;
+  /** Resolves with the data of the next signal `name` from the parent. */
+  signal<T>(name: string): Promise<T>;
+}

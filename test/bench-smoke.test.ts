@@ -1,0 +1,100 @@
+/**
+ * A short run of each benchmark scenario (bench/run.ts) against Parley, to catch a broken
+ * load generator or scenario. It checks that each scenario completes and reports numbers,
+ * never how fast anything was.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { WorkerPool } from '../bench/load/pool.js';
+import { benchmarkServer } from '../bench/orchestrate.js';
+import type { ServerReport } from '../bench/report.js';
+import { idleScenario } from '../bench/scenarios/idle.js';
+import { loginsScenario } from '../bench/scenarios/logins.js';
+import { messagesScenario } from '../bench/scenarios/messages.js';
+import type { BenchSettings, Figure, Scenario } from '../bench/scenarios/types.js';
+import { prepareParley } from '../bench/servers/parley.js';
+import { generateCertificate } from '../bench/servers/process.js';
+import type { PreparedServer } from '../bench/servers/types.js';
+
+const SETTINGS: BenchSettings = {
+  loginConcurrency: 2,
+  loginSeconds: 10,
+  maxLogins: 20,
+  sessions: 50,
+  idleConcurrency: 10,
+  holdSeconds: 1,
+  pairs: 5,
+  window: 5,
+  messageSeconds: 5,
+  warmupSeconds: 0,
+  maxMessages: 200,
+};
+const TEST_TIMEOUT_MS = 90_000;
+
+let workDir: string;
+let pool: WorkerPool;
+let parley: PreparedServer;
+
+beforeAll(async () => {
+  workDir = await mkdtemp(path.join(tmpdir(), 'parley-bench-smoke-'));
+  const certFile = path.join(workDir, 'cert.pem');
+  const keyFile = path.join(workDir, 'key.pem');
+  generateCertificate(certFile, keyFile, 'bench.test');
+  parley = await prepareParley({ workDir, domain: 'bench.test', transport: 'plain', certFile, keyFile }, { mode: 'source' });
+  pool = await WorkerPool.start({ workers: 1 });
+}, TEST_TIMEOUT_MS);
+
+afterAll(async () => {
+  await pool?.stop();
+  await rm(workDir, { recursive: true, force: true });
+});
+
+async function runOnce(scenario: Scenario): Promise<ServerReport> {
+  return benchmarkServer(parley, { scenarios: [scenario], settings: SETTINGS, runs: 1, pool, deadline: Date.now() + TEST_TIMEOUT_MS, log: () => undefined });
+}
+
+function figures(report: ServerReport, scenario: Scenario): Figure[] {
+  return report.results.get(scenario.name)?.[0]?.figures ?? [];
+}
+
+function valueOf(list: Figure[], label: string): number | undefined {
+  return list.find((figure) => figure.label === label)?.value;
+}
+
+describe('benchmark smoke run', () => {
+  it(
+    'logins scenario reports numbers',
+    async () => {
+      const list = figures(await runOnce(loginsScenario), loginsScenario);
+      expect(list.filter((figure) => !Number.isFinite(figure.value))).toEqual([]);
+      expect(valueOf(list, 'login errors')).toBe(0);
+      expect(valueOf(list, 'logins per second')).toBeGreaterThan(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'idle scenario reports numbers',
+    async () => {
+      const list = figures(await runOnce(idleScenario), idleScenario);
+      expect(list.filter((figure) => !Number.isFinite(figure.value))).toEqual([]);
+      expect(valueOf(list, 'sessions held')).toBe(SETTINGS.sessions);
+      expect(valueOf(list, 'V8 heap with the sessions (MiB)')).toBeGreaterThan(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'messages scenario reports numbers',
+    async () => {
+      const list = figures(await runOnce(messagesScenario), messagesScenario);
+      expect(list.filter((figure) => !Number.isFinite(figure.value))).toEqual([]);
+      expect(valueOf(list, 'pairs connected')).toBe(SETTINGS.pairs);
+      expect(valueOf(list, 'messages missing after both phases')).toBe(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
