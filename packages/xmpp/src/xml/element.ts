@@ -1,14 +1,15 @@
+/** A child of an element: another element or character data. */
+export type Node = Element | string;
+
 /**
  * An XML element with a resolved namespace.
  *
  * `name` is the local name and `ns` the namespace URI that the parser resolved from
- * the default namespace or a prefix. `attrs` holds the other attributes under their
+ * the default namespace or a prefix. `attrs` contains the other attributes under their
  * qualified names (`xml:lang`, or `p:name` together with its `xmlns:p` declaration).
  * The serializer writes `xmlns` only where an element's namespace differs from its
  * parent's, so an element always carries its namespace when serialized on its own.
  */
-export type Node = Element | string;
-
 export class Element {
   name: string;
   ns: string;
