@@ -162,7 +162,7 @@ export class ArchiveQueries {
 
     const page = await this.server.storage.archive.page(owner.domain, owner.local, filter, pageRequest);
     this.sendResults(request, page, request.payload.getChild('flip-page', NS.MAM) !== undefined);
-    return fin(page);
+    return fin(page, spec.before !== undefined);
   }
 
   /** Handles a metadata get (XEP-0313 section 5): the first and last message of the archive. */
@@ -214,10 +214,17 @@ export class ArchiveQueries {
   }
 }
 
-/** Builds the `<fin/>` of a query: the RSM page description, and complete='true' when no match lies beyond the page. */
-function fin(page: ArchivePage): Element {
+/**
+ * Builds the `<fin/>` of a query: the RSM page description, and complete='true' when no
+ * match lies beyond the page. XEP-0059 makes the index of `<first/>` optional.
+ */
+function fin(page: ArchivePage, backward: boolean): Element {
   const first = page.messages[0];
   const last = page.messages.at(-1);
-  const set = buildRsmResult({ first: first?.stanzaId, firstIndex: page.firstIndex, last: last?.stanzaId, count: page.count });
+  // COMPAT(slixmpp 1.8.3): its result iterator stops when first index + page size equals
+  // the count, which is true of the first page when paging backwards, so it would read
+  // one page only. Without the index it pages on until a page comes back empty.
+  const firstIndex = backward ? undefined : page.firstIndex;
+  const set = buildRsmResult({ first: first?.stanzaId, firstIndex, last: last?.stanzaId, count: page.count });
   return x('fin', NS.MAM, { complete: page.complete ? 'true' : undefined }, set);
 }
