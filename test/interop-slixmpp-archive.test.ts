@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './support/server.js';
+import { runPythonScript, type ScriptRun } from './support/python.js';
 
 const SCRIPT = fileURLToPath(new URL('./interop/slixmpp_archive_scenario.py', import.meta.url));
 const SCRIPT_TIMEOUT_MS = 90_000;
@@ -40,38 +39,6 @@ interface ScenarioResult {
   figures: Record<string, number>;
 }
 
-interface ScriptRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/**
- * Returns the Python interpreter that has Debian's python3-slixmpp: PARLEY_PYTHON if set,
- * else /usr/bin/python3, because a python3 earlier on PATH (pyenv, for one) does not see
- * Debian's packages.
- */
-function pythonBinary(): string {
-  if (process.env.PARLEY_PYTHON) return process.env.PARLEY_PYTHON;
-  return existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
-}
-
-function runScript(args: string[]): Promise<ScriptRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(pythonBinary(), [SCRIPT, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), SCRIPT_TIMEOUT_MS);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 let server: TestServer;
 let run: ScriptRun;
 let result: ScenarioResult | undefined;
@@ -85,7 +52,7 @@ beforeAll(async () => {
     args.push(`--user-${key}`, username, `--password-${key}`, password);
   }
   if (process.env.PARLEY_TEST_LOG) args.push('--debug');
-  run = await runScript(args);
+  run = await runPythonScript(SCRIPT, args, SCRIPT_TIMEOUT_MS);
   const lastLine = run.stdout.trim().split('\n').pop() ?? '';
   try {
     result = JSON.parse(lastLine) as ScenarioResult;
