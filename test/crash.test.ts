@@ -25,7 +25,7 @@ let configFile: string;
 let port: number;
 let child: ChildProcess | undefined;
 
-/** What TestClient needs of a server: its domain and c2s port. */
+/** Returns the parts of a TestServer that TestClient uses: the domain and the c2s port. */
 function target(): TestServer {
   return { domain: 'example.test', c2sPort: port } as TestServer;
 }

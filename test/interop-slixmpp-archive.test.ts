@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './support/server.js';
-import { runPythonScript, type ScriptRun } from './support/python.js';
+import { lastJsonLine, runPythonScript, type ScriptRun } from './support/python.js';
 
 const SCRIPT = fileURLToPath(new URL('./interop/slixmpp_archive_scenario.py', import.meta.url));
 const SCRIPT_TIMEOUT_MS = 90_000;
@@ -53,12 +53,7 @@ beforeAll(async () => {
   }
   if (process.env.PARLEY_TEST_LOG) args.push('--debug');
   run = await runPythonScript(SCRIPT, args, SCRIPT_TIMEOUT_MS);
-  const lastLine = run.stdout.trim().split('\n').pop() ?? '';
-  try {
-    result = JSON.parse(lastLine) as ScenarioResult;
-  } catch {
-    result = undefined;
-  }
+  result = lastJsonLine<ScenarioResult>(run.stdout);
 }, SCRIPT_TIMEOUT_MS + 10_000);
 
 afterAll(async () => {

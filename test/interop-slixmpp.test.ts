@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './support/server.js';
-import { runPythonScript, type ScriptRun } from './support/python.js';
+import { lastJsonLine, runPythonScript, type ScriptRun } from './support/python.js';
 
 const SCRIPT = fileURLToPath(new URL('./interop/slixmpp_scenario.py', import.meta.url));
 const SCRIPT_TIMEOUT_MS = 90_000;
@@ -23,12 +23,7 @@ beforeAll(async () => {
   const args = ['--host', '127.0.0.1', '--port', String(server.c2sPort), '--domain', server.domain];
   if (process.env.PARLEY_TEST_LOG) args.push('--debug');
   run = await runPythonScript(SCRIPT, args, SCRIPT_TIMEOUT_MS);
-  const lastLine = run.stdout.trim().split('\n').pop() ?? '';
-  try {
-    result = JSON.parse(lastLine) as ScenarioResult;
-  } catch {
-    result = undefined;
-  }
+  result = lastJsonLine<ScenarioResult>(run.stdout);
 }, SCRIPT_TIMEOUT_MS + 10_000);
 
 afterAll(async () => {

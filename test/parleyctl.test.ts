@@ -16,7 +16,7 @@ interface CliRun {
   stderr: string;
 }
 
-/** Runs parleyctl from the TypeScript sources, so the test never sees a stale build. */
+/** Runs parleyctl from the TypeScript sources, so the test never runs a stale build. */
 function parleyctl(args: string[], input = ''): Promise<CliRun> {
   return new Promise((resolve) => {
     const child = execFile(TSX, ['--conditions=source', CLI, ...args], { cwd: ROOT, timeout: 30_000 }, (error, stdout, stderr) => {

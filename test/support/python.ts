@@ -34,3 +34,13 @@ export function runPythonScript(script: string, args: string[], timeoutMs: numbe
     });
   });
 }
+
+/** Parses the last line a scenario script printed as JSON; undefined when it is not JSON. */
+export function lastJsonLine<T>(stdout: string): T | undefined {
+  const lastLine = stdout.trim().split('\n').pop() ?? '';
+  try {
+    return JSON.parse(lastLine) as T;
+  } catch {
+    return undefined;
+  }
+}

@@ -3,11 +3,11 @@ import { deriveCredentials } from './auth/credentials.js';
 import { SaslPrepError } from './auth/saslprep.js';
 import type { ServerContext } from './core/context.js';
 
-/** What account management needs; parleyctl passes this without a running server. */
+/** The server parts account management uses; parleyctl passes them without a running server. */
 export type AccountContext = Pick<ServerContext, 'config' | 'storage'> & { hooks?: ServerContext['hooks'] };
 import { AccountExistsError, type StoredScramCredential } from './storage/accounts.js';
 
-/** Why an account could not be created or its password changed; `condition` is the XMPP error to report. */
+/** A failure to create an account or change its password, with the XMPP error `condition` to report. */
 export class AccountError extends Error {
   constructor(
     message: string,
@@ -55,7 +55,7 @@ export async function changePassword(server: AccountContext, username: string, p
 
 /**
  * Deletes the account and everything stored for it. Its sessions stay open: the caller
- * closes them once it has answered the request that asked for the deletion.
+ * closes them after it has replied to the request for the deletion.
  */
 export async function deleteAccount(server: AccountContext, username: string): Promise<void> {
   const host = server.config.domain;

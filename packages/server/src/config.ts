@@ -48,7 +48,7 @@ export const ConfigSchema = Type.Object(
         scram_iterations: Type.Integer({ minimum: 4096, maximum: 1_000_000, default: 10_000, description: 'PBKDF2 iterations for new SCRAM credentials' }),
         max_failures: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'failed logins per IP or account before back-off starts' }),
         failure_window_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: 'seconds over which failures are counted' }),
-        max_backoff_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: 'longest back-off after repeated failures' }),
+        max_backoff_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: 'maximum back-off after repeated failures, in seconds' }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -233,7 +233,10 @@ function parseEnvValue(text: string, schema: TSchema): unknown {
   if (Array.isArray(schema.anyOf) && text === 'false') return false;
   if (Array.isArray(schema.anyOf) && /^\d+$/.test(text)) return Number(text);
   if (schema.type === 'integer' || schema.type === 'number') return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
-  if (schema.type === 'boolean') return text === 'true' || text === '1' ? true : text === 'false' || text === '0' ? false : text;
+  if (schema.type === 'boolean') {
+    if (text === 'true' || text === '1') return true;
+    if (text === 'false' || text === '0') return false;
+  }
   return text;
 }
 

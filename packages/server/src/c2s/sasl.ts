@@ -26,7 +26,7 @@ export class SaslNegotiation {
 
   constructor(private readonly session: ClientSession) {}
 
-  /** The `<mechanisms/>` feature and, with TLS, the XEP-0440 channel binding types. */
+  /** Builds the `<mechanisms/>` feature and, with TLS, the XEP-0440 channel binding types. */
   features(): Element[] {
     const { session } = this;
     if (session.tlsRequired() && !session.transport.secure) return [];

@@ -1,7 +1,7 @@
 import type { Element, XmlParseError } from '@parley/xmpp';
 import type { ChannelBinding } from '../auth/channel-binding.js';
 
-/** What a transport reports to the session it carries. */
+/** Callbacks through which a transport reports to the session it carries. */
 export interface TransportEvents {
   streamStart(header: Element): void;
   element(element: Element): void;

@@ -13,7 +13,7 @@ import type { IqDispatcher } from './iq.js';
 import type { Disco } from './disco-registry.js';
 import type { StreamElements, StreamFeatures } from './stream-extensions.js';
 
-/** What every part of a running server reaches: one object per process. */
+/** The shared state of a running server, one object per process, that every part reaches. */
 export interface ServerContext {
   readonly config: Config;
   readonly log: Logger;

@@ -16,7 +16,7 @@ export interface SessionInfo {
   since: string;
 }
 
-/** The path of the control socket of the server that uses `dataDir`. */
+/** Returns the path of the control socket of the server that uses `dataDir`. */
 export function controlSocketPath(dataDir: string): string {
   return path.resolve(dataDir, 'parley.sock');
 }

@@ -4,8 +4,8 @@ import { Element, JID, StanzaError, errorReply, x } from '@parley/xmpp';
 import type { ClientSession } from '../c2s/session.js';
 
 /**
- * Where an IQ is addressed: `host` is the domain itself, `account` a local user's bare
- * JID (the sender's own account when `self` is true, including IQs with no `to`).
+ * The addressee of an IQ: `host` is the domain itself, `account` a local user's bare JID
+ * (the sender's own account when `self` is true, including IQs with no `to`).
  */
 export type IqTarget = 'host' | 'account';
 

@@ -16,7 +16,7 @@ export interface SpecSupport {
 
 export type PreAuthIqHandler = (session: ClientSession, iq: Element) => Promise<Element>;
 
-/** What a module's setup receives: the server, plus registration helpers that tag the module as owner. */
+/** The context a module's setup receives: the server, plus registration helpers that tag the module as owner. */
 export interface ModuleContext {
   readonly server: ServerContext;
   readonly log: Logger;

@@ -3,7 +3,7 @@ import { Element, NS, escapeAttr, escapeText, serialize } from '@parley/xmpp';
 /**
  * Serializes an element of the streams namespace (`<stream:features/>`,
  * `<stream:error/>`) with the `stream:` prefix. On TCP the stream header declares the
- * prefix; a WebSocket frame stands alone, so there it is declared on the element.
+ * prefix. A WebSocket frame is parsed on its own, so there the element declares it.
  */
 export function serializeStreamLevel(element: Element, declarePrefix: boolean): string {
   let open = `<stream:${element.name}`;

@@ -9,7 +9,7 @@ import { serializeStreamLevel } from './stream-level.js';
 const CLOSE_GRACE_MS = 2000;
 
 /**
- * An XMPP stream over WebSocket (RFC 7395): each message holds one complete element
+ * An XMPP stream over WebSocket (RFC 7395): each message contains one complete element
  * with its namespace declared, the stream opens with `<open/>` and ends with `<close/>`.
  */
 export class WebSocketTransport implements Transport {

@@ -159,7 +159,7 @@ export class Router {
     this.sendToEntity(reply, event.from, event.to);
   }
 
-  /** Answers `stanza` with an error, unless it is an error itself (RFC 6120 8.3.1). */
+  /** Sends an error reply to `stanza`, unless it is an error itself (RFC 6120 8.3.1). */
   bounce(stanza: Element, error: StanzaError): void {
     if (stanza.attr('type') === 'error') return;
     const from = JID.parseOrNull(stanza.attr('from') ?? '');

@@ -33,7 +33,7 @@ export class SessionRegistry {
     return this.byBare.get(full.bare().toString())?.get(full.resource);
   }
 
-  /** All bound sessions of the account `bare`. */
+  /** Returns all bound sessions of the account `bare`. */
   resources(bare: JID): ClientSession[] {
     const resources = this.byBare.get(bare.bare().toString());
     return resources ? [...resources.values()] : [];
