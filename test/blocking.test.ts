@@ -266,6 +266,52 @@ describe('stanzas from a blocked address', () => {
   });
 });
 
+describe('stanzas stored before a block', () => {
+  it('an offline message from the blocked contact is dropped, one from another contact arrives', async () => {
+    const bob = await connect('bob', 'b1');
+    const carol = await connect('carol', 'c1');
+    bob.send(chat(ALICE, 'sent while alice was away'));
+    carol.send(chat(ALICE, 'carol while away'));
+    await waitForOffline(2);
+
+    const first = await connect('alice', 'a1', { presence: false });
+    await block(first, BOB);
+    await first.close();
+
+    const alice = await connect('alice', 'a2');
+    await alice.next((el) => isMessage(el) && el.getChildText('body', NS.CLIENT) === 'carol while away');
+    await alice.nothing((el) => isMessage(el) && el.getChildText('body', NS.CLIENT) === 'sent while alice was away', QUIET_MS);
+    expect(await server.server.storage.offline.count(DOMAIN, 'alice')).toBe(0);
+  });
+
+  it('a subscription request from the blocked contact is not delivered at login', async () => {
+    const bob = await connect('bob', 'b1');
+    const carol = await connect('carol', 'c1');
+    bob.send(x('presence', NS.CLIENT, { to: ALICE, type: 'subscribe' }));
+    carol.send(x('presence', NS.CLIENT, { to: ALICE, type: 'subscribe' }));
+    // A session handles its stanzas in order: the ping's result comes after the request is stored.
+    await bob.ping();
+    await carol.ping();
+
+    const first = await connect('alice', 'a1', { presence: false });
+    await block(first, BOB);
+    await first.close();
+
+    const alice = await connect('alice', 'a2', { presence: false });
+    alice.send(x('presence', NS.CLIENT));
+    await alice.next((el) => el.name === 'presence' && el.attr('type') === 'subscribe' && el.attr('from') === `carol@${DOMAIN}`);
+    await alice.nothing((el) => el.name === 'presence' && el.attr('type') === 'subscribe' && el.attr('from') === BOB, QUIET_MS);
+  });
+});
+
+async function waitForOffline(count: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ((await server.server.storage.offline.count(DOMAIN, 'alice')) < count) {
+    if (Date.now() > deadline) throw new Error(`fewer than ${count} offline messages stored`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 describe('stanzas to a blocked address', () => {
   let alice: TestClient;
   let bob: TestClient;

@@ -80,6 +80,11 @@ export interface ServerEvents {
   'message/routed': RoutedMessageEvent;
   /** A message delivered to one session. */
   'message/delivered': StanzaEvent & { session: ClientSession };
+  /**
+   * A stanza stored for the account while it was offline (a message, a subscription request),
+   * about to be delivered to `session`. A handler that returns true drops it.
+   */
+  'stored/deliver': StanzaEvent & { session: ClientSession };
   'session/bound': SessionEvent;
   /** The session sent its first available presence. */
   'session/initial-presence': SessionEvent;

@@ -16,8 +16,6 @@ function isReplyless(stanza: Element): boolean {
  * account, and stanzas to or from the server's own domain JID, are never stopped, so a user
  * who blocks the whole domain can still talk to the server.
  */
-// NOTE: offline messages and subscription requests stored before a block are still delivered
-// at the next login, because offline delivery and the presence module send them without routing.
 export class BlockFilter {
   /** Stanzas the blocking module itself sends to a blocked address: unavailable presence after a block. */
   private readonly allowed = new WeakSet<Element>();
@@ -71,6 +69,17 @@ export class BlockFilter {
     }
     if (!this.isLocalAccount(from) || this.allowed.has(stanza)) return false;
     return this.lists.blocks(from, to);
+  }
+
+  /**
+   * Handles 'stored/deliver': drops an offline message or subscription request that a
+   * contact sent before the user blocked it. The sender got no error when it was stored and
+   * gets none now, as if the user had never come online.
+   */
+  async stored(event: StanzaEvent): Promise<boolean> {
+    const { from, to } = event;
+    if (this.exempt(from, to)) return false;
+    return this.lists.blocks(to, from);
   }
 
   /**

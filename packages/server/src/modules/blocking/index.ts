@@ -17,6 +17,7 @@ function registerFilter(ctx: ModuleContext, filter: BlockFilter): void {
   for (const name of ['message/bare', 'message/full', 'presence/bare', 'presence/full', 'iq/bare', 'iq/full'] as const) {
     ctx.on(name, (event) => filter.inbound(event), BLOCKING_PRIORITY);
   }
+  ctx.on('stored/deliver', (event) => filter.stored(event), BLOCKING_PRIORITY);
 }
 
 export const blockingModule = defineModule({

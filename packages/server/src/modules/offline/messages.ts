@@ -9,6 +9,11 @@ import { withOfflineDelay } from './delay.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { offlineDecision } from './policy.js';
 
+/** Reads the session's state afresh, where TypeScript would keep a narrowing from before an await. */
+function hasClosed(session: ClientSession): boolean {
+  return session.state === 'closed';
+}
+
 /** Session data key, set once the delivery of stored messages to the session has started. */
 const DELIVERY_STARTED = 'offline.deliveryStarted';
 /** Stored messages read per database query during delivery. */
@@ -133,7 +138,7 @@ export class OfflineMessages {
     let total = 0;
     while (session.state !== 'closed') {
       const batch = await offline.list(account.domain, account.local, BATCH_SIZE);
-      const sent = this.sendBatch(session, batch);
+      const sent = await this.sendBatch(session, batch);
       if (sent === 0) break;
       await offline.deleteUpTo(account.domain, account.local, batch[sent - 1]!.seq);
       total += sent;
@@ -142,16 +147,29 @@ export class OfflineMessages {
     if (total > 0) session.log.debug({ count: total }, 'offline messages delivered');
   }
 
-  /** Sends messages of `batch` until the session closes; returns how many were sent. */
-  private sendBatch(session: ClientSession, batch: OfflineMessage[]): number {
-    let sent = 0;
+  /**
+   * Sends messages of `batch` until the session closes; returns how many were handled,
+   * including those dropped as unparsable or by a 'stored/deliver' handler (a block set
+   * after the message was stored).
+   */
+  private async sendBatch(session: ClientSession, batch: OfflineMessage[]): Promise<number> {
+    let handled = 0;
     for (const message of batch) {
       if (session.state === 'closed') break;
       const stanza = this.parseStored(message, session);
-      if (stanza) this.send(session, stanza);
-      sent++;
+      const deliver = stanza !== undefined && (await this.deliverable(session, stanza));
+      // The session may have closed during the check; the message then stays stored.
+      if (hasClosed(session)) break;
+      if (deliver) this.send(session, stanza);
+      handled++;
     }
-    return sent;
+    return handled;
+  }
+
+  private async deliverable(session: ClientSession, stanza: Element): Promise<boolean> {
+    const from = JID.parseOrNull(stanza.attr('from') ?? '');
+    if (!from) return true;
+    return !(await this.server.hooks.fire('stored/deliver', { stanza, from, to: session.jid!, session }));
   }
 
   private parseStored(message: OfflineMessage, session: ClientSession): Element | undefined {

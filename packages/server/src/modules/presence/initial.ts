@@ -1,4 +1,4 @@
-import { parseFrame } from '@parley/xmpp';
+import { type Element, JID, parseFrame } from '@parley/xmpp';
 import type { ClientSession } from '../../c2s/session.js';
 import type { ServerContext } from '../../core/context.js';
 import { probeContacts } from './probe.js';
@@ -29,10 +29,14 @@ async function deliverPendingRequests(server: ServerContext, session: ClientSess
 
   for (const record of records) {
     if (!record.pendingIn || record.pendingInStanza === null) continue;
+    let request: Element;
     try {
-      session.send(parseFrame(record.pendingInStanza, { maxStanzaBytes }));
+      request = parseFrame(record.pendingInStanza, { maxStanzaBytes });
     } catch (err) {
       session.log.warn({ err, contact: record.contact }, 'skipped a stored subscription request that could not be parsed');
+      continue;
     }
+    const event = { stanza: request, from: JID.parse(record.contact), to: user, session };
+    if (!(await server.hooks.fire('stored/deliver', event))) session.send(request);
   }
 }
