@@ -1,7 +1,10 @@
 import { sql } from 'kysely';
 import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool } from 'kysely';
 
+import { type ArchivePageRequest, type MessagePage, readPage } from './archive-paging.js';
 import type { ArchiveMessagesTable, Database } from './schema.js';
+
+export type { ArchivePageRequest } from './archive-paging.js';
 
 /** A message to add to one account's archive. */
 export interface NewArchiveEntry {
@@ -55,28 +58,8 @@ export interface ArchiveFilter {
   tokens?: string[];
 }
 
-/** A page of the filtered messages (XEP-0059 semantics over archive order). */
-export interface ArchivePageRequest {
-  /** Page size. With 0 the page is empty and only the count is returned. */
-  max: number;
-  /** Key of the message the page starts after. */
-  after?: number;
-  /** Key of the message the page ends before, or 'end' for the last page. */
-  before?: number | 'end';
-  /** Position of the page's first message, used when neither after nor before is given. */
-  index?: number;
-}
-
-/** A page in archive order with its place in the whole filtered set. */
-export interface ArchivePage {
-  messages: ArchivedMessage[];
-  /** Messages matching the filter. */
-  count: number;
-  /** Position of the page's first message among them; absent for an empty page. */
-  firstIndex?: number;
-  /** True when no matching message lies beyond the page in the paging direction. */
-  complete: boolean;
-}
+/** A page of one account's archive. */
+export type ArchivePage = MessagePage<ArchivedMessage>;
 
 /** Default archiving rule for contacts in neither list (XEP-0441). */
 export type ArchiveDefault = 'always' | 'never' | 'roster';
@@ -193,30 +176,20 @@ export class ArchiveRepository {
 
   /** Returns one page of the messages matching `filter`, in archive order. */
   async page(host: string, username: string, filter: ArchiveFilter, request: ArchivePageRequest): Promise<ArchivePage> {
-    const count = await this.count(host, username, filter);
-    if (request.max === 0 || count === 0) return { messages: [], count, complete: count === 0 };
-
-    const backwards = request.before !== undefined;
-    const bounded: ArchiveFilter = { ...filter };
-    if (request.after !== undefined) bounded.afterKey = maxDefined(filter.afterKey, request.after);
-    if (typeof request.before === 'number') bounded.beforeKey = minDefined(filter.beforeKey, request.before);
-
-    let query = this.db
-      .selectFrom('archive_messages')
-      .selectAll()
-      .where((eb) => eb.and(conditions(eb, host, username, bounded)))
-      .orderBy('id', backwards ? 'desc' : 'asc')
-      .limit(request.max + 1);
-    if (!backwards && request.after === undefined && request.index !== undefined) query = query.offset(request.index);
-
-    const rows = await query.execute();
-    const complete = rows.length <= request.max;
-    const messages = rows.slice(0, request.max).map(toMessage);
-    if (backwards) messages.reverse();
-    const first = messages[0];
-    if (!first) return { messages, count, complete };
-    const firstIndex = await this.count(host, username, { ...filter, beforeKey: minDefined(filter.beforeKey, first.key) });
-    return { messages, count, firstIndex, complete };
+    const reader = {
+      count: (bounded: ArchiveFilter) => this.count(host, username, bounded),
+      select: async (bounded: ArchiveFilter, order: 'asc' | 'desc', limit: number, offset?: number) => {
+        let query = this.db
+          .selectFrom('archive_messages')
+          .selectAll()
+          .where((eb) => eb.and(conditions(eb, host, username, bounded)))
+          .orderBy('id', order)
+          .limit(limit);
+        if (offset !== undefined) query = query.offset(offset);
+        return (await query.execute()).map(toMessage);
+      },
+    };
+    return readPage(reader, filter, request);
   }
 
   /** Counts the messages matching `filter`. */
@@ -320,12 +293,4 @@ function toMessage(row: Row): ArchivedMessage {
 function parseJidList(json: string): string[] {
   const value: unknown = JSON.parse(json);
   return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
-}
-
-function maxDefined(a: number | undefined, b: number): number {
-  return a === undefined ? b : Math.max(a, b);
-}
-
-function minDefined(a: number | undefined, b: number): number {
-  return a === undefined ? b : Math.min(a, b);
 }

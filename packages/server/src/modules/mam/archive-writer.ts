@@ -9,8 +9,8 @@ import { type Element, JID } from '@parley/xmpp';
 import type { ServerContext } from '../../core/context.js';
 import type { OutboundEvent, StanzaEvent } from '../../core/events.js';
 import type { Database, NewArchiveEntry } from '../../storage/index.js';
-import { applyEdit, editOf } from './edits.js';
-import { type StanzaIdGenerator, addStanzaId, originIdOf, recordArchiveId, removeForgedStanzaIds } from './ids.js';
+import { accountConversation, applyEdit, editOf } from './edits.js';
+import { type StanzaIdGenerator, addStanzaId, isServerEntity, originIdOf, recordArchiveId, removeForgedStanzaIds } from './ids.js';
 import { isArchivable } from './policy.js';
 import { type PrefsStore, prefsAllow } from './prefs.js';
 import { indexTokens } from './search.js';
@@ -46,7 +46,7 @@ export class ArchiveWriter {
    */
   async outbound(event: OutboundEvent): Promise<boolean> {
     const { stanza, session } = event;
-    removeForgedStanzaIds(stanza, (by) => this.isOurs(by));
+    removeForgedStanzaIds(stanza, (by) => isServerEntity(by, this.server.config.domain));
     if (!isArchivable(stanza) || !session.jid) return false;
 
     const sender = session.jid;
@@ -148,7 +148,7 @@ export class ArchiveWriter {
     let { tokens } = entry;
     if (edit) {
       const scope = { host: entry.host, username: entry.username, withBare: entry.withBare, sender: entry.sender };
-      const applied = await applyEdit(trx, archive, scope, edit, stanza, entry.createdAt);
+      const applied = await applyEdit(trx, accountConversation(archive, scope), edit, stanza, entry.createdAt);
       // The original now carries the corrected text; a retraction's fallback text is not worth finding.
       if (applied || edit.kind === 'retraction') tokens = [];
     }
@@ -176,13 +176,5 @@ export class ArchiveWriter {
   private async accountExists(account: JID): Promise<boolean> {
     if (this.server.sessions.resources(account).length > 0) return true;
     return this.server.storage.accounts.exists(account.domain, account.local);
-  }
-
-  /** True when `by` names this server or an entity on it, whose stanza ids a client cannot set. */
-  private isOurs(by: string): boolean {
-    const jid = JID.parseOrNull(by);
-    if (!jid) return false;
-    const domain = this.server.config.domain;
-    return jid.domain === domain || jid.domain.endsWith(`.${domain}`);
   }
 }

@@ -9,7 +9,7 @@
  */
 import { Element, NS, x } from '@parley/xmpp';
 import type { Kysely } from 'kysely';
-import type { ArchiveRepository, Database } from '../../storage/index.js';
+import type { ArchiveRepository, ArchiveRewrite, Database } from '../../storage/index.js';
 import { indexTokens } from './search.js';
 import { parseStored, serializeStored } from './stored.js';
 
@@ -64,21 +64,36 @@ export function tombstone(original: Element, retraction: Element, stamp: number)
   return result;
 }
 
+/** The messages of one archive where an edit looks for its original and rewrites it. */
+export interface EditableArchive {
+  /** Finds the edit sender's latest message that `ref` names, within `trx`. */
+  findReferenced(trx: Kysely<Database>, ref: string): Promise<{ key: number; stanza: string; retractedAt: number | null } | undefined>;
+  rewrite(trx: Kysely<Database>, key: number, change: ArchiveRewrite): Promise<void>;
+}
+
+/** Returns the conversation of `scope` in an account's archive as an EditableArchive. */
+export function accountConversation(archive: ArchiveRepository, scope: EditScope): EditableArchive {
+  return {
+    findReferenced: (trx, ref) => archive.findReferenced(trx, scope.host, scope.username, scope.withBare, scope.sender, ref),
+    rewrite: (trx, key, change) => archive.rewrite(trx, scope.host, scope.username, key, change),
+  };
+}
+
 /**
- * Applies `edit` from `message` to its original in `scope`, within `trx`. Returns false when
- * there is no such original from the same sender, or it is retracted already.
+ * Applies `edit` from `message` to its original in `target`, within `trx`. Returns false
+ * when there is no such original from the same sender, or it is retracted already.
  */
-export async function applyEdit(trx: Kysely<Database>, archive: ArchiveRepository, scope: EditScope, edit: EditRequest, message: Element, now: number): Promise<boolean> {
-  const original = await archive.findReferenced(trx, scope.host, scope.username, scope.withBare, scope.sender, edit.ref);
+export async function applyEdit(trx: Kysely<Database>, target: EditableArchive, edit: EditRequest, message: Element, now: number): Promise<boolean> {
+  const original = await target.findReferenced(trx, edit.ref);
   if (!original || original.retractedAt !== null) return false;
 
   const parsed = parseStored(original.stanza);
   if (edit.kind === 'correction') {
     const corrected = correctedStanza(parsed, message);
-    await archive.rewrite(trx, scope.host, scope.username, original.key, { stanza: serializeStored(corrected), tokens: indexTokens(corrected), editedAt: now });
+    await target.rewrite(trx, original.key, { stanza: serializeStored(corrected), tokens: indexTokens(corrected), editedAt: now });
   } else {
     const dead = tombstone(parsed, message, now);
-    await archive.rewrite(trx, scope.host, scope.username, original.key, { stanza: serializeStored(dead), tokens: [], retractedAt: now });
+    await target.rewrite(trx, original.key, { stanza: serializeStored(dead), tokens: [], retractedAt: now });
   }
   return true;
 }

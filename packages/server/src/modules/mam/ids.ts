@@ -1,6 +1,6 @@
 /** Unique and stable stanza ids (XEP-0359): the archive ids the server assigns, and the client's origin-id. */
 import { randomBytes } from 'node:crypto';
-import { type Element, NS, x } from '@parley/xmpp';
+import { type Element, JID, NS, x } from '@parley/xmpp';
 
 /** Crockford's base32 alphabet in lower case: digits sort before letters, so fixed-width strings sort like numbers. */
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
@@ -95,6 +95,13 @@ export function originIdOf(message: Element): string | undefined {
  */
 export function removeForgedStanzaIds(message: Element, isOurs: (by: string) => boolean): void {
   message.removeChildren((child) => child.name === 'stanza-id' && child.ns === NS.STANZA_ID && isOurs(child.attr('by') ?? ''));
+}
+
+/** True when `by` names `domain` or an entity on it or on one of its subdomains, whose stanza ids a client cannot set. */
+export function isServerEntity(by: string, domain: string): boolean {
+  const jid = JID.parseOrNull(by);
+  if (!jid) return false;
+  return jid.domain === domain || jid.domain.endsWith(`.${domain}`);
 }
 
 /** Adds `<stanza-id by id/>`, replacing one with the same 'by' (XEP-0359 allows one per 'by'). */

@@ -8,7 +8,7 @@ import { defineModule } from '../../core/module.js';
 import { ArchiveWriter } from './archive-writer.js';
 import { StanzaIdGenerator } from './ids.js';
 import { PrefsStore, handlePrefs } from './prefs.js';
-import { ArchiveQueries } from './query.js';
+import { ArchiveQueries } from './account-queries.js';
 
 /**
  * Priority of the archiving hooks: above the default 0, so that modules hooked at 0 (carbons)

@@ -20,7 +20,7 @@ export function isArchivable(message: Element): boolean {
   if (type === 'error') return false;
   if (message.getChild('no-store', NS.HINTS) || message.getChild('no-permanent-store', NS.HINTS)) return false;
   if (isChatStateOnly(message)) return false;
-  // TODO: groupchat messages (XEP-0313 section 7.1.1 leaves them to the implementation) once group chat exists.
+  // Groupchat messages go to the room's archive (modules/muc/archive), not to the occupants' own archives.
   if (type !== 'chat' && type !== 'normal') return false;
   if (message.getChild('store', NS.HINTS)) return true;
   return hasHistoryContent(message);

@@ -1,12 +1,7 @@
-/** Archive queries (XEP-0313 section 4) with result set management (XEP-0059) and metadata. */
-import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
-import { type Element, JID, NS, StanzaError, buildForm, buildRsmResult, fieldValue, fieldValues, getFormType, parseForm, parseRsm, x } from '@parley/xmpp';
-import type { ServerContext } from '../../core/context.js';
+/** The query form and result set request of archive queries (XEP-0313 section 4, XEP-0059). */
+import { type Element, JID, NS, StanzaError, buildForm, fieldValue, fieldValues, getFormType, parseForm, parseRsm, x } from '@parley/xmpp';
 import type { IqRequest } from '../../core/iq.js';
-import type { ArchiveFilter, ArchivePage, ArchivePageRequest, ArchivedMessage } from '../../storage/index.js';
 import { FULLTEXT_FIELD, queryTokens } from './search.js';
-import { parseStored } from './stored.js';
 
 /** Page size without a `<max/>`, and the most a query gets. */
 export const DEFAULT_PAGE_SIZE = 50;
@@ -127,104 +122,4 @@ export function queryFormElement(): Element {
 /** Throws forbidden unless the user addresses their own archive: nobody else may query or configure it. */
 export function ensureOwnArchive(request: IqRequest): void {
   if (!request.self) throw new StanzaError('forbidden', 'Only the owner may access an archive.');
-}
-
-/** Handles archive queries, metadata requests and form requests. */
-export class ArchiveQueries {
-  constructor(
-    private readonly server: ServerContext,
-    private readonly log: Logger,
-  ) {}
-
-  /** Handles a query set: sends the page's results as messages, then returns `<fin/>`. */
-  async query(request: IqRequest): Promise<Element> {
-    ensureOwnArchive(request);
-    const owner = request.from.bare();
-    const form = parseQueryForm(request.payload);
-    const spec = parsePageSpec(request.payload);
-    // Messages routed before the query are archived, though their batch may not have committed yet.
-    await this.server.storage.batch.drained();
-    const keys = await this.lookUpIds(owner, form, spec);
-
-    const filter: ArchiveFilter = {};
-    if (form.with) filter.with = form.with.resource === '' ? { bare: form.with.toString() } : { bare: form.with.bare().toString(), resource: form.with.resource };
-    if (form.start !== undefined) filter.start = form.start;
-    if (form.end !== undefined) filter.end = form.end;
-    if (form.afterId !== undefined) filter.afterKey = keys.get(form.afterId)!;
-    if (form.beforeId !== undefined) filter.beforeKey = keys.get(form.beforeId)!;
-    if (form.ids !== undefined) filter.keys = form.ids.map((id) => keys.get(id)!);
-    if (form.tokens !== undefined) filter.tokens = form.tokens;
-
-    const pageRequest: ArchivePageRequest = { max: spec.max };
-    if (spec.after !== undefined) pageRequest.after = keys.get(spec.after)!;
-    if (spec.before !== undefined) pageRequest.before = spec.before === '' ? 'end' : keys.get(spec.before)!;
-    if (spec.index !== undefined) pageRequest.index = spec.index;
-
-    const page = await this.server.storage.archive.page(owner.domain, owner.local, filter, pageRequest);
-    this.sendResults(request, page, request.payload.getChild('flip-page', NS.MAM) !== undefined);
-    return fin(page, spec.before !== undefined);
-  }
-
-  /** Handles a metadata get (XEP-0313 section 5): the first and last message of the archive. */
-  async metadata(request: IqRequest): Promise<Element> {
-    ensureOwnArchive(request);
-    const owner = request.from.bare();
-    await this.server.storage.batch.drained();
-    const bounds = await this.server.storage.archive.bounds(owner.domain, owner.local);
-    const metadata = x('metadata', NS.MAM);
-    if (!bounds) return metadata;
-    const edge = (name: string, message: ArchivedMessage) => x(name, NS.MAM, { id: message.stanzaId, timestamp: new Date(message.createdAt).toISOString() });
-    return metadata.append(edge('start', bounds.first), edge('end', bounds.last));
-  }
-
-  /** Handles a query get: the supported form fields. */
-  form(request: IqRequest): Element {
-    ensureOwnArchive(request);
-    return queryFormElement();
-  }
-
-  /** Maps every archive id the query names to its key; an unknown one is item-not-found (section 4.1.3). */
-  private async lookUpIds(owner: JID, form: QueryForm, spec: PageSpec): Promise<Map<string, number>> {
-    const named = [form.afterId, form.beforeId, ...(form.ids ?? []), spec.after, spec.before].filter((id): id is string => id !== undefined && id !== '');
-    const keys = await this.server.storage.archive.keysOf(owner.domain, owner.local, [...new Set(named)]);
-    const missing = named.find((id) => !keys.has(id));
-    if (missing !== undefined) throw new StanzaError('item-not-found', `No message with id "${missing}" in the archive.`);
-    return keys;
-  }
-
-  /** Sends the page's results; flip-page reverses their order only, and `<fin/>` still names first and last in archive order. */
-  private sendResults(request: IqRequest, page: ArchivePage, flip: boolean): void {
-    const session = request.session ?? this.server.sessions.get(request.from);
-    if (!session) return;
-    const queryId = request.payload.attr('queryid');
-    const messages = flip ? [...page.messages].reverse() : page.messages;
-    for (const message of messages) session.send(this.resultMessage(request, queryId, message));
-  }
-
-  private resultMessage(request: IqRequest, queryId: string | undefined, message: ArchivedMessage): Element {
-    const forwarded = x('forwarded', NS.FORWARD, {}, x('delay', NS.DELAY, { stamp: new Date(message.createdAt).toISOString() }));
-    try {
-      forwarded.append(parseStored(message.stanza));
-    } catch (err) {
-      // XEP-0313 section 3.2 allows leaving the message out; the id and time stay.
-      this.log.error({ err, stanzaId: message.stanzaId }, 'archived stanza is not valid XML');
-    }
-    const attrs = { id: randomBytes(9).toString('base64url'), from: request.from.bare().toString(), to: request.from.toString() };
-    return x('message', NS.CLIENT, attrs, x('result', NS.MAM, { queryid: queryId, id: message.stanzaId }, forwarded));
-  }
-}
-
-/**
- * Builds the `<fin/>` of a query: the RSM page description, and complete='true' when no
- * match lies beyond the page. XEP-0059 makes the index of `<first/>` optional.
- */
-function fin(page: ArchivePage, backward: boolean): Element {
-  const first = page.messages[0];
-  const last = page.messages.at(-1);
-  // COMPAT(slixmpp 1.8.3): its result iterator stops when first index + page size equals
-  // the count, which is true of the first page when paging backwards, so it would read
-  // one page only. Without the index it pages on until a page comes back empty.
-  const firstIndex = backward ? undefined : page.firstIndex;
-  const set = buildRsmResult({ first: first?.stanzaId, firstIndex, last: last?.stanzaId, count: page.count });
-  return x('fin', NS.MAM, { complete: page.complete ? 'true' : undefined }, set);
 }
