@@ -101,6 +101,34 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    muc: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'serve multi-user chat rooms (XEP-0045)' }),
+        domain: Type.String({ default: '', description: 'domain of the MUC service; empty means conference.DOMAIN' }),
+        create: Type.Union([Type.Literal('local'), Type.Literal('admins')], {
+          default: 'local',
+          description: 'who may create rooms: any local account, or only the accounts listed in muc.admins',
+        }),
+        admins: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description: 'bare JIDs of the service admins, who own every room and may always create rooms',
+        }),
+        max_rooms_per_user: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 100, description: 'rooms one account may have created that still exist' }),
+        max_occupants: Type.Integer({ minimum: 1, maximum: 100_000, default: 500, description: 'occupants per room, whatever the room configuration says' }),
+        history_default: Type.Integer({ minimum: 0, maximum: 1000, default: 20, description: 'messages of discussion history sent on join when the client does not ask' }),
+        messages_per_second: Type.Number({ minimum: 0.01, maximum: 100_000, default: 5, description: 'sustained groupchat message rate per occupant' }),
+        message_burst: Type.Integer({ minimum: 1, maximum: 100_000, default: 20, description: 'groupchat messages an occupant may send in a burst' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    pep: Type.Object(
+      {
+        max_item_bytes: Type.Integer({ minimum: 1024, maximum: 16_777_216, default: 131_072, description: 'largest PEP item payload accepted, in bytes of serialized XML' }),
+        max_items_per_node: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000, description: "items one PEP node keeps; also the value of max_items 'max'" }),
+        max_nodes_per_account: Type.Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'PEP nodes one account may have' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     server_info: Type.Object(
       {
         name: Type.String({ default: 'Parley', description: 'software name reported by XEP-0092' }),
@@ -233,6 +261,7 @@ function parseEnvValue(text: string, schema: TSchema): unknown {
   if (Array.isArray(schema.anyOf) && text === 'false') return false;
   if (Array.isArray(schema.anyOf) && /^\d+$/.test(text)) return Number(text);
   if (schema.type === 'integer' || schema.type === 'number') return /^-?\d+(\.\d+)?$/.test(text) ? Number(text) : text;
+  if (schema.type === 'array') return text === '' ? [] : text.split(',').map((item) => item.trim());
   if (schema.type === 'boolean') {
     if (text === 'true' || text === '1') return true;
     if (text === 'false' || text === '0') return false;

@@ -1,9 +1,18 @@
 import type { Element } from '@parley/xmpp';
+import type { IqRequest } from './iq.js';
 
 export interface DiscoIdentity {
   category: string;
   type: string;
   name?: string;
+}
+
+/** Answers service discovery about the nodes of an account, such as PEP nodes, for one requester. */
+export interface AccountNodeProvider {
+  /** Returns the `<item/>` elements of the account's disco#items that the requester may see. */
+  items(request: IqRequest): Promise<Element[]>;
+  /** Returns the disco#info `<query/>` of `node`, or undefined when the provider has no such node for the requester. */
+  info(request: IqRequest, node: string): Promise<Element | undefined>;
 }
 
 /**
@@ -19,6 +28,8 @@ export class Disco {
   readonly hostExtensions: (() => Element)[] = [];
   /** Items of the server's disco#items: subdomain services such as MUC or upload. */
   readonly hostItems: { jid: string; name?: string }[] = [];
+  /** Sources of an account's disco#items and of the disco#info of its nodes. */
+  readonly accountNodeProviders: AccountNodeProvider[] = [];
 
   addHostFeature(...features: string[]): void {
     for (const feature of features) this.hostFeatures.add(feature);

@@ -43,9 +43,34 @@ export interface RosterRemovedEvent {
   item: RosterItem;
 }
 
+/** Fragments a user stored in private XML storage (XEP-0049); `user` is the account's bare JID. */
+export interface PrivateStoredEvent {
+  user: JID;
+  fragments: Element[];
+}
+
 export interface AccountEvent {
   host: string;
   username: string;
+}
+
+/** The occupant behind a groupchat message: its nick and the full JID of its session. */
+export interface MucSender {
+  nick: string;
+  real: JID;
+}
+
+/** A groupchat message a room archived and sent to its occupants (XEP-0045). */
+export interface MucMessageEvent {
+  /** The room's bare JID. */
+  room: JID;
+  /** The room archive's stanza id; undefined when the message was not archived. */
+  stanzaId: string | undefined;
+  /** The message as occupants got it, without a 'to'. */
+  message: Element;
+  sender: MucSender;
+  /** Bare JIDs with affiliation member, admin or owner. */
+  members: JID[];
 }
 
 /**
@@ -93,6 +118,10 @@ export interface ServerEvents {
   'session/resumed': SessionEvent;
   /** The user removed a roster item (RFC 6121 2.5); the presence module cancels its subscriptions. */
   'roster/removed': RosterRemovedEvent;
+  /** A user stored fragments in private XML storage; the PEP module mirrors bookmarks from it (XEP-0402 #compat). */
+  'private/stored': PrivateStoredEvent;
   'account/created': AccountEvent;
   'account/deleted': AccountEvent;
+  /** A groupchat message after a room archived it and sent it to every occupant. */
+  'muc/message': MucMessageEvent;
 }

@@ -13,6 +13,8 @@ import { registerModule } from './register/index.js';
 import { csiModule } from './csi/index.js';
 import { carbonsModule } from './carbons/index.js';
 import { blockingModule } from './blocking/index.js';
+import { mucModule } from './muc/index.js';
+import { pepModule } from './pep/index.js';
 
 /** Every module, in the order they are set up (dependencies first). */
 export const allModules: ServerModule[] = [
@@ -30,4 +32,6 @@ export const allModules: ServerModule[] = [
   versionModule,
   registerModule,
   csiModule,
+  mucModule,
+  pepModule,
 ];

@@ -20,6 +20,9 @@ const MIGRATION_NAMES = [
   '0006_invites',
   '0007_archive',
   '0008_blocklist',
+  '0009_muc',
+  '0010_muc_archive',
+  '0011_pep',
 ];
 
 let dir: string;

@@ -7,7 +7,10 @@ import { BlocklistRepository } from './blocklist.js';
 import { migrateToLatest, openSqlite } from './db.js';
 import type { DialectName } from './db.js';
 import { InviteRepository } from './invites.js';
+import { MucArchiveRepository } from './muc-archive.js';
+import { MucRoomRepository } from './muc-rooms.js';
 import { OfflineRepository } from './offline.js';
+import { PepRepository } from './pep.js';
 import { PrivateStorageRepository } from './private-storage.js';
 import { RosterRepository } from './roster.js';
 import type { Database } from './schema.js';
@@ -16,6 +19,7 @@ import { VcardRepository } from './vcards.js';
 export { AccountExistsError, AccountNotFoundError, AccountRepository } from './accounts.js';
 export type { AccountInfo, AccountListOptions, StoredScramCredential } from './accounts.js';
 export { ArchiveRepository } from './archive.js';
+export type { MessagePage } from './archive-paging.js';
 export type { ArchiveDefault, ArchiveFilter, ArchivePage, ArchivePageRequest, ArchivePrefs, ArchiveRewrite, ArchivedMessage, NewArchiveEntry } from './archive.js';
 export { BatchWriter } from './batch-writer.js';
 export type { BatchWrite, BatchWriterOptions, BatchWriterStats } from './batch-writer.js';
@@ -23,8 +27,14 @@ export { BlocklistRepository } from './blocklist.js';
 export type { DialectName } from './db.js';
 export { InviteRepository } from './invites.js';
 export type { Invite, NewInvite } from './invites.js';
+export { MucArchiveRepository, roomKeyString } from './muc-archive.js';
+export type { MucArchiveFilter, MucArchiveKind, MucArchivedMessage, NewMucArchiveEntry, RoomKey } from './muc-archive.js';
+export { MucRoomRepository } from './muc-rooms.js';
+export type { AffiliatedRoom, StoredAffiliation, StoredRoom } from './muc-rooms.js';
 export { OfflineRepository } from './offline.js';
 export type { OfflineMessage } from './offline.js';
+export { PepRepository } from './pep.js';
+export type { PepPublishOptions, StoredPepItem, StoredPepNode } from './pep.js';
 export { PrivateStorageRepository, privateStorageKey } from './private-storage.js';
 export { RosterRepository } from './roster.js';
 export type { RosterChanges, RosterItem } from './roster.js';
@@ -46,6 +56,12 @@ export interface Storage {
   invites: InviteRepository;
   blocklist: BlocklistRepository;
   archive: ArchiveRepository;
+  /** Multi-user chat rooms and their affiliations (XEP-0045). */
+  mucRooms: MucRoomRepository;
+  /** Room message archives (XEP-0313 for XEP-0045 rooms). */
+  mucArchive: MucArchiveRepository;
+  /** Personal eventing (XEP-0163) nodes and items. */
+  pep: PepRepository;
   /** Commits queued batch writes and closes the database. The Storage is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -98,6 +114,9 @@ function createStorage(db: Kysely<Database>, dialect: DialectName): Storage {
     invites: new InviteRepository(db),
     blocklist: new BlocklistRepository(db),
     archive: new ArchiveRepository(db),
+    mucRooms: new MucRoomRepository(db),
+    mucArchive: new MucArchiveRepository(db),
+    pep: new PepRepository(db),
     close: async () => {
       await batch.close();
       await db.destroy();

@@ -184,6 +184,103 @@ export interface ArchivePrefsTable {
   never_jids: string;
 }
 
+/** Row of `muc_rooms`: one live multi-user chat room (XEP-0045), temporary or persistent. */
+export interface MucRoomsTable {
+  /** The MUC service's domain. */
+  service: string;
+  /** The room's localpart. */
+  name: string;
+  persistent: Flag;
+  /** 1 when the room is listed in the service's disco#items. */
+  public: Flag;
+  /** JSON of the room configuration. */
+  config: string;
+  subject: string | null;
+  /** Nick of the occupant who set the subject, null when unset or set by the room. */
+  subject_nick: string | null;
+  /** When the subject was set, in milliseconds since the epoch. */
+  subject_at: ColumnType<number | string | null, number | null, number | null>;
+  /** Bare JID of the account that created the room. */
+  created_by: string;
+  created_at: BigIntColumn;
+}
+
+/** Row of `muc_affiliations`: the affiliation of one bare JID with one room. */
+export interface MucAffiliationsTable {
+  service: string;
+  name: string;
+  /** Bare JID (or a domain, for a ban of a whole server). */
+  jid: string;
+  /** 'owner', 'admin', 'member' or 'outcast'. */
+  affiliation: string;
+  /** Reserved nickname, members and above only. */
+  nick: string | null;
+  reason: string | null;
+}
+
+/** Row of `muc_archive_messages`: one message in one room's archive (XEP-0313 for XEP-0045 rooms). */
+export interface MucArchiveMessagesTable {
+  /** Archive order: rows of one room sort by this key. */
+  id: SerialColumn;
+  /** The room: `muc_rooms` (service, name). */
+  service: string;
+  room: string;
+  /** The room's id for the message (XEP-0359 stanza-id), unique within the room. */
+  stanza_id: string;
+  /** Milliseconds since the Unix epoch when the room archived the message. */
+  created_at: BigIntColumn;
+  /** 'message', or 'subject' for a subject change (a subject and no body). */
+  kind: string;
+  /** The sender's nickname in the room. */
+  nick: string;
+  /** Real bare JID of the sender, which alone may correct or retract the message. */
+  sender: string;
+  /** The stanza's 'id' attribute. */
+  message_id: string | null;
+  /** The sender's XEP-0359 origin-id. */
+  origin_id: string | null;
+  /** Serialised stanza as occupants got it, from the occupant JID; a correction or retraction rewrites it. */
+  stanza: string;
+  /** When a correction (XEP-0308) last rewrote the row. */
+  edited_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+  /** When a retraction (XEP-0424) replaced the row's content with a tombstone. */
+  retracted_at: ColumnType<number | string | null, number | null | undefined, number | null>;
+}
+
+/** Row of `muc_archive_tokens`: one search token of one archived room message (XEP-0431). */
+export interface MucArchiveTokensTable {
+  service: string;
+  room: string;
+  token: string;
+  /** `muc_archive_messages.id`. */
+  message_id: BigIntColumn;
+}
+
+/** Row of `pep_nodes`: one personal eventing node (XEP-0163) of one account. */
+export interface PepNodesTable {
+  host: string;
+  username: string;
+  node: string;
+  /** JSON of the node configuration (modules/pep/config.ts). */
+  config: string;
+  created_at: BigIntColumn;
+}
+
+/** Row of `pep_items`: one item published to a PEP node, keyed by (host, username, node, item_id). */
+export interface PepItemsTable {
+  host: string;
+  username: string;
+  node: string;
+  item_id: string;
+  /** Publication order within the node: a higher value was published later. */
+  seq: BigIntColumn;
+  /** Serialized `<item/>` children: the payload, or '' for an item without one. */
+  payload: string;
+  /** Full JID of the publishing resource. */
+  publisher: string;
+  published_at: BigIntColumn;
+}
+
 /** All tables of the storage layer, for `Kysely<Database>`. */
 export interface Database {
   accounts: AccountsTable;
@@ -199,4 +296,10 @@ export interface Database {
   archive_messages: ArchiveMessagesTable;
   archive_tokens: ArchiveTokensTable;
   archive_prefs: ArchivePrefsTable;
+  muc_rooms: MucRoomsTable;
+  muc_affiliations: MucAffiliationsTable;
+  muc_archive_messages: MucArchiveMessagesTable;
+  muc_archive_tokens: MucArchiveTokensTable;
+  pep_nodes: PepNodesTable;
+  pep_items: PepItemsTable;
 }

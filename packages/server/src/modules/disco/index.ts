@@ -29,23 +29,28 @@ async function answerAccountInfo(server: ServerContext, request: IqRequest) {
   // The same error as for an account that does not exist, so that nothing is revealed.
   if (!(await maySeeAccount(server, request))) throw new StanzaError('service-unavailable');
   const node = request.payload.attr('node');
-  if (node !== undefined) throw new StanzaError('item-not-found', `The account has no disco node "${node}".`);
-  return accountInfo(server.disco);
+  if (node === undefined) return accountInfo(server.disco);
+  for (const provider of server.disco.accountNodeProviders) {
+    const info = await provider.info(request, node);
+    if (info !== undefined) return info;
+  }
+  throw new StanzaError('item-not-found', `The account has no disco node "${node}".`);
 }
 
-function answerAccountItems({ payload }: IqRequest) {
-  // An account has no items yet, so everyone gets the empty list that XEP-0030 section 8 prescribes for strangers.
-  // TODO: list PEP nodes here once a module publishes them, hiding them from strangers.
-  const node = payload.attr('node');
+/** Lists the account's nodes that the requester may see; strangers get at most the nodes open to everyone (XEP-0030 section 8). */
+async function answerAccountItems(server: ServerContext, request: IqRequest) {
+  const node = request.payload.attr('node');
   if (node !== undefined) throw new StanzaError('item-not-found', `The account has no disco node "${node}".`);
-  return x('query', NS.DISCO_ITEMS);
+  const query = x('query', NS.DISCO_ITEMS);
+  for (const provider of server.disco.accountNodeProviders) query.append(...(await provider.items(request)));
+  return query;
 }
 
 export const discoModule = defineModule({
   name: 'disco',
   specs: [
     { spec: 'XEP-0030', version: '2.5.0', status: 'complete', note: 'accounts answer strangers with service-unavailable (info) and an empty list (items)' },
-    { spec: 'XEP-0115', version: '1.6.0', status: 'partial', note: 'the server advertises its own caps; client caps are not cached' },
+    { spec: 'XEP-0115', version: '1.6.0', status: 'partial', note: 'the server advertises its own caps; the pep module learns and caches the caps of clients' },
     { spec: 'XEP-0128', version: '1.0.1', status: 'complete' },
   ],
   setup(ctx) {
@@ -56,7 +61,7 @@ export const discoModule = defineModule({
     ctx.iq('get', 'host', NS.DISCO_INFO, 'query', (request) => answerHostInfo(server, request));
     ctx.iq('get', 'host', NS.DISCO_ITEMS, 'query', (request) => answerHostItems(server, request));
     ctx.iq('get', 'account', NS.DISCO_INFO, 'query', (request) => answerAccountInfo(server, request));
-    ctx.iq('get', 'account', NS.DISCO_ITEMS, 'query', (request) => answerAccountItems(request));
+    ctx.iq('get', 'account', NS.DISCO_ITEMS, 'query', (request) => answerAccountItems(server, request));
 
     // XEP-0115 section 6.3: the caps of the server, so that clients can skip a disco#info request.
     server.streamFeatures.addPostAuth(() => capsElement(hostCapsVer(server)));

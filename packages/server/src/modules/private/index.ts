@@ -51,6 +51,7 @@ async function setFragments(server: ServerContext, request: IqRequest): Promise<
     const key = privateStorageKey(fragment.ns, fragment.name);
     await server.storage.privateStorage.set(request.to.domain, request.to.local, key, serialize(fragment));
   }
+  await server.hooks.fire('private/stored', { user: request.to.bare(), fragments });
 }
 
 export const privateStorageModule = defineModule({

@@ -9,6 +9,9 @@ import { privateStorageMigration } from './0005_private_storage.js';
 import { invitesMigration } from './0006_invites.js';
 import { archiveMigration } from './0007_archive.js';
 import { blocklistMigration } from './0008_blocklist.js';
+import { mucMigration } from './0009_muc.js';
+import { mucArchiveMigration } from './0010_muc_archive.js';
+import { pepMigration } from './0011_pep.js';
 
 /**
  * Lists every migration for `dialect`. Kysely's Migrator runs them in name
@@ -27,5 +30,8 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0006_invites': invitesMigration(dialect),
     '0007_archive': archiveMigration(dialect),
     '0008_blocklist': blocklistMigration(dialect),
+    '0009_muc': mucMigration(dialect),
+    '0010_muc_archive': mucArchiveMigration(dialect),
+    '0011_pep': pepMigration(dialect),
   };
 }

@@ -1,0 +1,39 @@
+/** Multi-user chat (XEP-0045) as a subdomain service, with room archives (XEP-0313) and self-ping (XEP-0410). */
+import { JID } from '@parley/xmpp';
+import { defineModule } from '../../core/module.js';
+import { RoomArchive } from './archive/index.js';
+import { MucService } from './service.js';
+
+export const mucModule = defineModule({
+  name: 'muc',
+  depends: ['disco', 'presence'],
+  specs: [
+    {
+      spec: 'XEP-0045',
+      version: '1.35',
+      status: 'partial',
+      note: 'no room registration (muc#register), no voice request denial message, no muc#roomconfig_roomowners/roomadmins fields',
+    },
+    { spec: 'XEP-0249', version: '1.2', status: 'complete', note: 'direct invitations route as normal messages between users' },
+    { spec: 'XEP-0410', version: '1.1.0', status: 'complete' },
+  ],
+  async setup(ctx) {
+    const { server } = ctx;
+    if (!server.config.muc.enabled) return;
+    for (const admin of server.config.muc.admins) {
+      if (!JID.parseOrNull(admin)) throw new Error(`muc.admins: "${admin}" is not a valid JID`);
+    }
+
+    const archive = new RoomArchive(server, ctx.log);
+    await archive.init();
+    const service = new MucService(server, archive, ctx.log);
+    await service.start();
+
+    server.router.addDomain(service.service, (event) => service.handle(event));
+    server.disco.hostItems.push({ jid: service.service, name: 'Chatrooms' });
+    // After the presence module sent unavailable to the rooms, which it normally does.
+    ctx.on('session/closed', async ({ session }) => {
+      if (session.jid) await service.sessionEnded(session.jid);
+    }, -100);
+  },
+});

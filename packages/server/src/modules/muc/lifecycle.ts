@@ -1,0 +1,19 @@
+/** The end of a room that empties or is destroyed. */
+import type { Room } from './room.js';
+
+/**
+ * Deletes a temporary room, or a room that was never configured, when its last occupant
+ * has left. The row goes with its affiliations and archive.
+ */
+export async function closeIfEmpty(room: Room): Promise<void> {
+  if (room.occupants.size > 0 || room.destroyed) return;
+  // TODO: unload empty persistent rooms from memory; they stay loaded until the process ends.
+  if (room.config.persistent && !room.locked) return;
+  await deleteRoom(room);
+}
+
+export async function deleteRoom(room: Room): Promise<void> {
+  room.destroyed = true;
+  room.host.roomDeleted(room.name);
+  await room.host.store.delete(room.host.service, room.name);
+}

@@ -1,0 +1,45 @@
+/** Groupchat messages (XEP-0045 section 7.4) and subject changes (8.1): archived, then sent to every occupant session. */
+import { type Element, type JID, NS, StanzaError } from '@parley/xmpp';
+import { maySetSubject, roleAtLeast } from './permissions.js';
+import { refuse } from './reply.js';
+import type { Room } from './room.js';
+import type { Occupant } from './types.js';
+
+/** True for a message that changes the subject: a `<subject/>` and no body (section 8.1). */
+export function isSubjectChange(message: Element): boolean {
+  return message.getChild('subject', NS.CLIENT) !== undefined && message.getChild('body', NS.CLIENT) === undefined;
+}
+
+/** Returns the reason an occupant may not send this groupchat message, or undefined. */
+function messageRefusal(room: Room, occupant: Occupant | undefined, message: Element): StanzaError | undefined {
+  if (!occupant) return new StanzaError('not-acceptable', 'Only occupants may send messages to the room.');
+  if (isSubjectChange(message)) {
+    if (!maySetSubject(occupant.role, room.config.changeSubject)) return new StanzaError('forbidden', 'You may not change the subject of this room.');
+  } else if (!roleAtLeast(occupant.role, 'participant')) {
+    return new StanzaError('forbidden', 'Visitors may not speak in this room.');
+  }
+  if (!room.takeMessageToken(occupant)) return new StanzaError('resource-constraint', 'You are sending messages too fast.', { type: 'wait' });
+  return undefined;
+}
+
+export async function handleGroupchat(room: Room, from: JID, stanza: Element): Promise<void> {
+  const occupant = room.occupants.bySessionJid(from);
+  const refusal = messageRefusal(room, occupant, stanza);
+  if (refusal || !occupant) {
+    refuse(room.host, stanza, refusal ?? new StanzaError('not-acceptable'));
+    return;
+  }
+
+  const message = stanza.clone();
+  message.attrs.from = room.occupantJid(occupant.nick).toString();
+  delete message.attrs.to;
+  if (isSubjectChange(message)) {
+    room.subject = { text: message.getChildText('subject', NS.CLIENT) ?? '', nick: occupant.nick, at: Date.now() };
+    await room.persist();
+  }
+  const sender = { nick: occupant.nick, real: from };
+  const stanzaId = await room.host.archive.append(room.jid, message, sender);
+
+  for (const { session } of room.occupants.sessions()) room.sendTo(session, room.occupantJid(occupant.nick), message);
+  await room.host.messageSent({ room: room.jid, stanzaId, message, sender, members: room.members() });
+}

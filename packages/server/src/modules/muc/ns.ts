@@ -1,0 +1,14 @@
+/** Namespaces of multi-user chat (XEP-0045) and the protocols around it. */
+export const MUC_NS = {
+  MUC: 'http://jabber.org/protocol/muc',
+  USER: 'http://jabber.org/protocol/muc#user',
+  ADMIN: 'http://jabber.org/protocol/muc#admin',
+  OWNER: 'http://jabber.org/protocol/muc#owner',
+  ROOMCONFIG: 'http://jabber.org/protocol/muc#roomconfig',
+  ROOMINFO: 'http://jabber.org/protocol/muc#roominfo',
+  REQUEST: 'http://jabber.org/protocol/muc#request',
+  STABLE_ID: 'http://jabber.org/protocol/muc#stable_id',
+  SELF_PING: 'http://jabber.org/protocol/muc#self-ping-optimization',
+  DIRECT_INVITE: 'jabber:x:conference',
+  ACTIVITY: 'urn:parley:muc:activity:0',
+} as const;

@@ -1,0 +1,149 @@
+import { type Element, JID, NS, x } from '@parley/xmpp';
+import type { RoomHost } from './host.js';
+import { MessageRate } from './limits.js';
+import { OccupantIqs } from './occupant-iq.js';
+import { OccupantList } from './occupants.js';
+import { affiliationAtLeast } from './permissions.js';
+import { DEFAULT_CONFIG } from './room-config.js';
+import type { Affiliation, AffiliationEntry, Occupant, RoomConfig } from './types.js';
+
+export interface RoomSubject {
+  text: string;
+  /** Nick of the occupant who set it; undefined when set by the room. */
+  nick?: string;
+  /** When it was set, in milliseconds since the epoch. */
+  at: number;
+}
+
+export interface RoomState {
+  config: RoomConfig;
+  subject?: RoomSubject;
+  affiliations: Map<string, AffiliationEntry>;
+  createdBy: string;
+  createdAt: number;
+  locked: boolean;
+}
+
+/**
+ * The state of one room and the helpers its stanza handlers share. Stanzas for a room run
+ * one at a time, in order, through `run`. Nothing here reaches the server but `host`.
+ */
+export class Room {
+  readonly jid: JID;
+  config: RoomConfig;
+  subject: RoomSubject | undefined;
+  readonly affiliations: Map<string, AffiliationEntry>;
+  readonly occupants = new OccupantList();
+  readonly iqs = new OccupantIqs();
+  readonly createdBy: string;
+  readonly createdAt: number;
+  /** A new room stays locked until its owner configures it (XEP-0045 section 10.1). */
+  locked: boolean;
+  destroyed = false;
+  private readonly rates = new Map<string, MessageRate>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly host: RoomHost,
+    readonly name: string,
+    state: RoomState,
+  ) {
+    this.jid = JID.fromParts(name, host.service);
+    this.config = state.config;
+    this.subject = state.subject;
+    this.affiliations = state.affiliations;
+    this.createdBy = state.createdBy;
+    this.createdAt = state.createdAt;
+    this.locked = state.locked;
+  }
+
+  static create(host: RoomHost, name: string, creator: JID): Room {
+    const affiliations = new Map<string, AffiliationEntry>([[creator.bare().toString(), { affiliation: 'owner' }]]);
+    return new Room(host, name, { config: { ...DEFAULT_CONFIG }, affiliations, createdBy: creator.bare().toString(), createdAt: Date.now(), locked: true });
+  }
+
+  /** Runs `task` after every task queued before it; a failing task does not stop the queue. */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(task);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Returns the affiliation of an account or domain. Service admins own every room. */
+  affiliationOf(bare: JID): Affiliation {
+    if (this.host.isServiceAdmin(bare)) return 'owner';
+    const entry = this.affiliations.get(bare.bare().toString()) ?? this.affiliations.get(bare.domain);
+    return entry?.affiliation ?? 'none';
+  }
+
+  /** Bare JIDs holding member, admin or owner. */
+  members(): JID[] {
+    return [...this.affiliations.entries()]
+      .filter(([, entry]) => affiliationAtLeast(entry.affiliation, 'member'))
+      .map(([jid]) => JID.parse(jid));
+  }
+
+  owners(): string[] {
+    return [...this.affiliations.entries()].filter(([, entry]) => entry.affiliation === 'owner').map(([jid]) => jid);
+  }
+
+  occupantJid(nick: string): JID {
+    return this.jid.withResource(nick);
+  }
+
+  /** True when an occupant message may go out: spends one token of the occupant's rate. */
+  takeMessageToken(occupant: Occupant): boolean {
+    let rate = this.rates.get(occupant.nick);
+    if (!rate) {
+      rate = new MessageRate(this.host.limits.messages_per_second, this.host.limits.message_burst);
+      this.rates.set(occupant.nick, rate);
+    }
+    return rate.tryTake();
+  }
+
+  forgetRate(nick: string): void {
+    this.rates.delete(nick);
+  }
+
+  /** Sends `stanza` to one session, from `from` (the room or an occupant JID). */
+  sendTo(session: JID, from: JID, stanza: Element): void {
+    const copy = stanza.clone();
+    copy.attrs.from = from.toString();
+    copy.attrs.to = session.toString();
+    this.host.send(copy);
+  }
+
+  /** Sends a message from the room itself to every occupant session. */
+  broadcastRoomMessage(children: Element[]): void {
+    for (const { session } of this.occupants.sessions()) {
+      this.sendTo(session, this.jid, x('message', NS.CLIENT, { type: 'groupchat', id: `room-${Date.now().toString(36)}` }, ...children.map((child) => child.clone())));
+    }
+  }
+
+  /** Writes the room row; the affiliations are written one by one as they change. */
+  async persist(): Promise<void> {
+    await this.host.store.save({
+      service: this.host.service,
+      name: this.name,
+      persistent: this.config.persistent,
+      public: this.config.public && !this.locked,
+      config: JSON.stringify(this.config),
+      subject: this.subject?.text ?? null,
+      subjectNick: this.subject?.nick ?? null,
+      subjectAt: this.subject?.at ?? null,
+      createdBy: this.createdBy,
+      createdAt: this.createdAt,
+    });
+  }
+
+  async saveAffiliation(jid: string, entry: AffiliationEntry): Promise<void> {
+    if (entry.affiliation === 'none') this.affiliations.delete(jid);
+    else this.affiliations.set(jid, entry);
+    await this.host.store.setAffiliation(this.host.service, this.name, {
+      jid,
+      affiliation: entry.affiliation,
+      nick: entry.nick ?? null,
+      reason: entry.reason ?? null,
+    });
+  }
+}
