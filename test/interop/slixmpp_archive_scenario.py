@@ -25,7 +25,7 @@ from slixmpp.xmlstream.matcher import MatchXPath
 
 # Keeps Python from writing a bytecode cache of the shared module into the test folder.
 sys.dont_write_bytecode = True
-from slixmpp_common import FixedAddressClient, Scenario
+from slixmpp_common import FixedAddressClient, Inbox, Scenario, expect_equal
 
 #: Maximum wait for one stanza, event or IQ result, in seconds.
 WAIT_S = 5
@@ -41,38 +41,6 @@ MAX_PAGES = 20
 NS_STANZA_ID = 'urn:xmpp:sid:0'
 SM_MODULUS = 2 ** 32
 PLUGINS = ('xep_0030', 'xep_0059', 'xep_0085', 'xep_0184', 'xep_0203', 'xep_0280', 'xep_0297', 'xep_0313', 'xep_0359')
-
-
-class Inbox:
-    """Stanzas of one kind that a client received, in order of arrival."""
-
-    def __init__(self):
-        self.items = []
-        self._arrival = asyncio.Event()
-
-    def add(self, stanza):
-        self.items.append(stanza)
-        self._arrival.set()
-
-    def count(self, predicate):
-        return sum(1 for item in self.items if predicate(item))
-
-    async def find(self, predicate, description, timeout=WAIT_S):
-        """Return the first stanza that matches `predicate`, waiting up to `timeout` seconds for it."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            for item in self.items:
-                if predicate(item):
-                    return item
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise TimeoutError(f'{description} did not arrive within {timeout} s')
-            self._arrival.clear()
-            try:
-                await asyncio.wait_for(self._arrival.wait(), remaining)
-            except asyncio.TimeoutError:
-                pass
 
 
 class ArchiveClient(FixedAddressClient):
@@ -182,11 +150,6 @@ async def wait_until(condition, description, timeout=WAIT_S):
         if loop.time() >= deadline:
             raise TimeoutError(f'{description} did not happen within {timeout} s')
         await asyncio.sleep(0.05)
-
-
-def expect_equal(actual, expected, what):
-    if actual != expected:
-        raise AssertionError(f'{what}: expected {expected!r}, got {actual!r}')
 
 
 class ArchiveScenario(Scenario):

@@ -3,13 +3,17 @@
 FixedAddressClient connects only to the host and port it is given (the DNS step of
 slixmpp is overridden) and uses STARTTLS without certificate verification, because the
 test server has a self-signed certificate. Scenario runs named steps and records their
-results for the JSON line the scripts print.
+results for the JSON line the scripts print. Inbox keeps what a client received, so that a
+step can wait for one stanza among them.
 """
 
 import asyncio
 import ssl
 
 import slixmpp
+
+#: How long Inbox.find waits for a stanza by default, in seconds.
+FIND_TIMEOUT_S = 5
 
 
 class FixedAddressClient(slixmpp.ClientXMPP):
@@ -66,3 +70,40 @@ class Scenario:
         except Exception as err:  # the failure is reported, whatever its kind
             self.steps[name] = False
             self.errors[name] = f'{type(err).__name__}: {err}'
+
+
+class Inbox:
+    """Stanzas of one kind that a client received, in order of arrival."""
+
+    def __init__(self):
+        self.items = []
+        self._arrival = asyncio.Event()
+
+    def add(self, stanza):
+        self.items.append(stanza)
+        self._arrival.set()
+
+    def count(self, predicate):
+        return sum(1 for item in self.items if predicate(item))
+
+    async def find(self, predicate, description, timeout=FIND_TIMEOUT_S):
+        """Return the first stanza that matches `predicate`, waiting up to `timeout` seconds for it."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            for item in self.items:
+                if predicate(item):
+                    return item
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f'{description} did not arrive within {timeout} s')
+            self._arrival.clear()
+            try:
+                await asyncio.wait_for(self._arrival.wait(), remaining)
+            except asyncio.TimeoutError:
+                pass
+
+
+def expect_equal(actual, expected, what):
+    if actual != expected:
+        raise AssertionError(f'{what}: expected {expected!r}, got {actual!r}')
