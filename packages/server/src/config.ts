@@ -116,6 +116,7 @@ export const ConfigSchema = Type.Object(
         max_rooms_per_user: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 100, description: 'rooms one account may have created that still exist' }),
         max_occupants: Type.Integer({ minimum: 1, maximum: 100_000, default: 500, description: 'occupants per room, whatever the room configuration says' }),
         history_default: Type.Integer({ minimum: 0, maximum: 1000, default: 20, description: 'messages of discussion history sent on join when the client does not ask' }),
+        history_max: Type.Integer({ minimum: 0, maximum: 10_000, default: 100, description: 'maximum messages of discussion history one join gets, whatever the client requests or history_default says; older messages stay readable through MAM' }),
         messages_per_second: Type.Number({ minimum: 0.01, maximum: 100_000, default: 5, description: 'sustained groupchat message rate per occupant' }),
         message_burst: Type.Integer({ minimum: 1, maximum: 100_000, default: 20, description: 'groupchat messages an occupant may send in a burst' }),
       },

@@ -135,6 +135,38 @@ export class MucArchiveRepository {
     return row === undefined ? undefined : toMessage(row);
   }
 
+  /**
+   * Returns the stanza id of the newest message `sender` (a real bare JID) sent to the room
+   * with this origin-id (XEP-0359), if any.
+   */
+  async findByOrigin(room: RoomKey, sender: string, originId: string): Promise<string | undefined> {
+    // TODO: an index on (service, room, origin_id); this walks the sender's messages in the room.
+    const row = await this.db
+      .selectFrom('muc_archive_messages')
+      .select('stanza_id')
+      .where('service', '=', room.service)
+      .where('room', '=', room.room)
+      .where('sender', '=', sender)
+      .where('origin_id', '=', originId)
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+    return row?.stanza_id;
+  }
+
+  /** Returns the message with the stanza id the room gave it, within `trx`. */
+  async findByStanzaId(trx: Kysely<Database>, room: RoomKey, stanzaId: string): Promise<MucArchivedMessage | undefined> {
+    const row = await trx
+      .selectFrom('muc_archive_messages')
+      .selectAll()
+      .where('service', '=', room.service)
+      .where('room', '=', room.room)
+      .where('stanza_id', '=', stanzaId)
+      .limit(1)
+      .executeTakeFirst();
+    return row === undefined ? undefined : toMessage(row);
+  }
+
   /** Maps the stanza ids that exist in the room's archive to their keys. */
   async keysOf(room: RoomKey, stanzaIds: string[]): Promise<Map<string, number>> {
     const keys = new Map<string, number>();

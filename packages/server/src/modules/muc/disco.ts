@@ -25,6 +25,8 @@ export function roomFeatures(room: Room): string[] {
     MUC_NS.STABLE_ID,
     MUC_NS.SELF_PING,
     MUC_NS.REQUEST,
+    MUC_NS.MODERATE,
+    MUC_NS.MODERATE_0,
     NS.MAM,
     NS.STANZA_ID,
     config.persistent ? 'muc_persistent' : 'muc_temporary',

@@ -3,11 +3,11 @@ import type { Room } from './room.js';
 
 /**
  * Deletes a temporary room, or a room that was never configured, when its last occupant
- * has left. The row goes with its affiliations and archive.
+ * has left. The row goes with its affiliations and archive. An empty persistent room
+ * stays; the service unloads it from memory once its queue is idle (`MucService.roomIdle`).
  */
 export async function closeIfEmpty(room: Room): Promise<void> {
   if (room.occupants.size > 0 || room.destroyed) return;
-  // TODO: unload empty persistent rooms from memory; they stay loaded until the process ends.
   if (room.config.persistent && !room.locked) return;
   await deleteRoom(room);
 }

@@ -1,8 +1,10 @@
 /** Groupchat messages (XEP-0045 section 7.4) and subject changes (8.1): archived, then sent to every occupant session. */
 import { type Element, type JID, NS, StanzaError } from '@parley/xmpp';
+import { addStanzaId, originIdOf } from '../mam/ids.js';
 import { maySetSubject, roleAtLeast } from './permissions.js';
 import { refuse } from './reply.js';
 import type { Room } from './room.js';
+import { removeRoomClaims } from './sanitize.js';
 import type { Occupant } from './types.js';
 
 /** True for a message that changes the subject: a `<subject/>` and no body (section 8.1). */
@@ -33,6 +35,8 @@ export async function handleGroupchat(room: Room, from: JID, stanza: Element): P
   const message = stanza.clone();
   message.attrs.from = room.occupantJid(occupant.nick).toString();
   delete message.attrs.to;
+  removeRoomClaims(message, (jid) => room.host.isOwnEntity(jid));
+  if (await reflectResend(room, from, occupant.nick, message)) return;
   if (isSubjectChange(message)) {
     room.subject = { text: message.getChildText('subject', NS.CLIENT) ?? '', nick: occupant.nick, at: Date.now() };
     await room.persist();
@@ -42,4 +46,25 @@ export async function handleGroupchat(room: Room, from: JID, stanza: Element): P
 
   for (const { session } of room.occupants.sessions()) room.sendTo(session, room.occupantJid(occupant.nick), message);
   await room.host.messageSent({ room: room.jid, stanzaId, message, sender, members: room.members() });
+}
+
+/**
+ * Handles a message the sender sent before, by origin-id (XEP-0359), the same real bare
+ * JID and the same room: typically a client that lost its connection before it saw the
+ * reflection and sends its unacknowledged messages again. The room archives and fans out
+ * nothing, since every occupant got the first copy. The sending session still gets the
+ * reflection, with the stanza id of the first copy: XEP-0045 section 7.4 makes the
+ * reflection the sender's proof of delivery, and a resending client waits for it.
+ * Returns true when `message` was such a resend.
+ */
+async function reflectResend(room: Room, from: JID, nick: string, message: Element): Promise<boolean> {
+  const originId = originIdOf(message);
+  if (originId === undefined) return false;
+  const first = await room.host.archive.duplicateOf(room.jid, from.bare(), originId);
+  if (first === undefined) return false;
+
+  addStanzaId(message, room.jid.toString(), first);
+  room.sendTo(from, room.occupantJid(nick), message);
+  room.host.log.debug({ room: room.jid.toString(), originId }, 'resent groupchat message reflected to its sender only');
+  return true;
 }

@@ -3,6 +3,7 @@ import { type Element, type JID, StanzaError, x } from '@parley/xmpp';
 import { MUC_NS } from './ns.js';
 import { maySendPrivate } from './permissions.js';
 import { refuse } from './reply.js';
+import { removeRoomClaims } from './sanitize.js';
 import type { Room } from './room.js';
 
 /** Delivers a message sent to `room/nick` to every session of that occupant, from the sender's occupant JID. */
@@ -29,7 +30,7 @@ export function handlePrivateMessage(room: Room, from: JID, nick: string, stanza
   }
 
   const message = stanza.clone();
-  message.removeChildren((child) => child.ns === MUC_NS.USER);
+  removeRoomClaims(message, (jid) => room.host.isOwnEntity(jid));
   message.append(x('x', MUC_NS.USER));
   for (const session of target.sessions.values()) room.sendTo(session, room.occupantJid(sender.nick), message);
 }

@@ -5,6 +5,7 @@ import { mayRead, seesRealJidsInArchive } from './access.js';
 import { activityOf } from './activity.js';
 import { adminGet, adminSet } from './admin.js';
 import { roomInfo, roomItems } from './disco.js';
+import { moderate } from './moderation.js';
 import { MUC_NS } from './ns.js';
 import { ownerGet, ownerSet } from './owner.js';
 import { type IqOutcome, ThenApply } from './reply.js';
@@ -31,6 +32,9 @@ export async function handleRoomIq(room: Room, event: StanzaEvent, payload: Elem
     case `set ${MUC_NS.OWNER} query`:
       await ownerSet(room, from, payload);
       return undefined;
+    case `set ${MUC_NS.MODERATE} moderate`:
+    case `set ${MUC_NS.FASTEN_0} apply-to`:
+      return moderate(room, from, payload);
     case `get ${NS.PING} ping`:
       return undefined;
     case `get ${MUC_NS.ACTIVITY} activity`:

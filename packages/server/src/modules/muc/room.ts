@@ -40,6 +40,9 @@ export class Room {
   /** A new room stays locked until its owner configures it (XEP-0045 section 10.1). */
   locked: boolean;
   destroyed = false;
+  /** Set when the host unloaded the room from memory; a task that still reaches this object goes to the reloaded room. */
+  unloaded = false;
+  private pending = 0;
   private readonly rates = new Map<string, MessageRate>();
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -62,10 +65,19 @@ export class Room {
     return new Room(host, name, { config: { ...DEFAULT_CONFIG }, affiliations, createdBy: creator.bare().toString(), createdAt: Date.now(), locked: true });
   }
 
-  /** Runs `task` after every task queued before it; a failing task does not stop the queue. */
+  /**
+   * Runs `task` after every task queued before it; a failing task does not stop the queue.
+   * When the queue runs empty, the host hears of it and may unload the room.
+   */
   run<T>(task: () => Promise<T>): Promise<T> {
+    this.pending++;
     const result = this.queue.then(task);
-    this.queue = result.catch(() => undefined);
+    this.queue = result
+      .catch(() => undefined)
+      .finally(() => {
+        this.pending--;
+        if (this.pending === 0) this.host.roomIdle(this);
+      });
     return result;
   }
 

@@ -5,6 +5,7 @@ import type { Config } from '../../config.js';
 import type { ServerContext } from '../../core/context.js';
 import type { StanzaEvent } from '../../core/events.js';
 import type { MucRoomRepository } from '../../storage/index.js';
+import { isServerEntity } from '../mam/ids.js';
 import { activityOf, affiliatedRooms } from './activity.js';
 import { serviceInfo } from './disco.js';
 import type { MucMessageEvent, RoomArchiveApi, RoomHost } from './host.js';
@@ -17,7 +18,7 @@ import { parseStoredConfig } from './room-config.js';
 import { handleRoomStanza } from './room-stanzas.js';
 import type { AffiliationEntry, Affiliation } from './types.js';
 
-/** Serves one MUC domain. Rooms load from storage on first use and stay in memory while they exist. */
+/** Serves one MUC domain. Rooms load from storage on first use and unload when they are empty and idle. */
 export class MucService implements RoomHost {
   readonly service: string;
   readonly limits: Config['muc'];
@@ -86,6 +87,28 @@ export class MucService implements RoomHost {
     this.rooms.delete(name);
   }
 
+  /**
+   * Unloads a persistent room that has no occupants and no queued stanzas: its state is in
+   * storage, and `room()` loads it again on the next stanza. Temporary and locked rooms are
+   * deleted when they empty instead.
+   */
+  roomIdle(room: Room): void {
+    if (room.occupants.size > 0 || room.destroyed || room.locked || !room.config.persistent) return;
+    if (this.rooms.get(room.name) !== room) return;
+    room.unloaded = true;
+    this.rooms.delete(room.name);
+  }
+
+  isOwnEntity(jid: string): boolean {
+    const parsed = JID.parseOrNull(jid);
+    if (!parsed) return false;
+    const { domain } = this.server.config;
+    if (parsed.domain === this.service) return true;
+    // The server itself, but not its users, who may stamp their own delays.
+    if (parsed.domain === domain) return parsed.local === '';
+    return isServerEntity(jid, domain);
+  }
+
   /** Lists the rooms in memory. */
   liveRooms(): Room[] {
     return [...this.rooms.values()];
@@ -143,7 +166,8 @@ export class MucService implements RoomHost {
   async handle(event: StanzaEvent): Promise<void> {
     if (event.to.local === '') return this.handleService(event);
     const existing = await this.room(event.to.local);
-    if (existing) return existing.run(() => handleRoomStanza(existing, event, false));
+    // A room unloaded after this lookup passes the stanza on to its reloaded self.
+    if (existing) return existing.run(() => (existing.unloaded ? this.handle(event) : handleRoomStanza(existing, event, false)));
     await this.handleMissingRoom(event);
   }
 

@@ -22,7 +22,7 @@ let archive: RoomArchive;
 
 /** Builds the parts of the server a room archive uses outside MAM queries: the domain and the storage. */
 function contextFor(opened: Storage): ServerContext {
-  return { config: { domain: 'example.test' }, storage: opened } as unknown as ServerContext;
+  return { config: { domain: 'example.test', muc: { history_max: 100 } }, storage: opened } as unknown as ServerContext;
 }
 
 async function createRoom(name: string): Promise<void> {
@@ -95,6 +95,52 @@ describe('RoomArchive.append', () => {
     await restarted.init();
     const second = await restarted.append(ROOM, textMessage(ALICE, 'm2', 'two'), ALICE);
     expect(second! > first!).toBe(true);
+  });
+});
+
+describe('RoomArchive.duplicateOf', () => {
+  function withOrigin(sender: RoomSender, id: string, text: string, originId: string): Element {
+    return textMessage(sender, id, text).append(x('origin-id', NS.STANZA_ID, { id: originId }));
+  }
+
+  it('finds a message by origin-id while it is written and after', async () => {
+    const writing = archive.append(ROOM, withOrigin(ALICE, 'm1', 'hello', 'o1'), ALICE);
+    const pending = await archive.duplicateOf(ROOM, ALICE.real, 'o1');
+    const id = await writing;
+    expect(pending).toBe(id);
+    expect(await archive.duplicateOf(ROOM, JID.parse('alice@example.test/other'), 'o1')).toBe(id);
+  });
+
+  it('keeps senders and rooms apart', async () => {
+    await createRoom('other');
+    await archive.append(ROOM, withOrigin(ALICE, 'm1', 'hello', 'o1'), ALICE);
+    expect(await archive.duplicateOf(ROOM, BOB.real, 'o1')).toBeUndefined();
+    expect(await archive.duplicateOf(JID.parse(`other@${SERVICE}`), ALICE.real, 'o1')).toBeUndefined();
+  });
+});
+
+describe('RoomArchive.moderate', () => {
+  const notice = (): Element => x('message', NS.CLIENT, { type: 'groupchat', from: ROOM.toString(), id: 'n1' }, x('retract', NS.RETRACT, { id: 'x' }));
+
+  it('replaces the message with a tombstone and archives the notice', async () => {
+    const id = await archive.append(ROOM, textMessage(ALICE, 'm1', 'rude'), ALICE);
+    const announcement = notice();
+    const noticeId = await archive.moderate(ROOM, { stanzaId: id!, by: `${ROOM.toString()}/mod`, reason: 'no' }, announcement);
+    expect(announcement.getChild('stanza-id', NS.STANZA_ID)?.attr('id')).toBe(noticeId);
+    const [original, stored] = await storage.mucArchive.select({ service: SERVICE, room: 'team' }, {}, 'asc', 2);
+    expect(original?.retractedAt).not.toBeNull();
+    expect(original?.stanza).not.toContain('rude');
+    expect(stored?.stanzaId).toBe(noticeId);
+  });
+
+  it('rejects an unknown stanza id with item-not-found', async () => {
+    await expect(archive.moderate(ROOM, { stanzaId: 'nope', by: `${ROOM.toString()}/mod` }, notice())).rejects.toMatchObject({ condition: 'item-not-found' });
+  });
+
+  it('returns undefined for a message retracted already', async () => {
+    const id = await archive.append(ROOM, textMessage(ALICE, 'm1', 'rude'), ALICE);
+    await archive.moderate(ROOM, { stanzaId: id!, by: `${ROOM.toString()}/mod` }, notice());
+    expect(await archive.moderate(ROOM, { stanzaId: id!, by: `${ROOM.toString()}/mod` }, notice())).toBeUndefined();
   });
 });
 

@@ -9,8 +9,6 @@ import type { Element } from '@parley/xmpp';
 import type { Database, MucArchiveRepository, RoomKey } from '../../../storage/index.js';
 import { type EditableArchive, applyEdit, editOf } from '../../mam/edits.js';
 
-// TODO: moderation (XEP-0425), where a moderator retracts another occupant's message.
-
 function roomConversation(archive: MucArchiveRepository, room: RoomKey, sender: string, byStanzaId: boolean): EditableArchive {
   return {
     findReferenced: (trx, ref) => archive.findReferenced(trx, room, sender, ref, byStanzaId),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { JID, NS, serialize, x } from '@parley/xmpp';
-import { HISTORY_LIMIT, earliestTime, fitCharacters, historyStanza, stanzaLimit } from './history.js';
+import { earliestTime, fitCharacters, historyStanza, stanzaLimit } from './history.js';
 
 const ROOM = JID.parse('team@conference.example.test');
 
@@ -12,25 +12,31 @@ function archived(stanzaId: string, body: string) {
   return { key: 1, stanzaId, createdAt: Date.UTC(2026, 0, 2, 3, 4, 5), kind: 'message' as const, nick: 'alice', sender: 'alice@example.test', messageId: null, originId: null, stanza: stored(body), editedAt: null, retractedAt: null };
 }
 
+const LIMITS = { defaultMax: 20, max: 100 };
+
 describe('stanzaLimit', () => {
   it('uses the default without limits', () => {
-    expect(stanzaLimit({}, 20)).toBe(20);
+    expect(stanzaLimit({}, LIMITS)).toBe(20);
   });
 
   it('uses maxstanzas', () => {
-    expect(stanzaLimit({ maxstanzas: 3 }, 20)).toBe(3);
+    expect(stanzaLimit({ maxstanzas: 3 }, LIMITS)).toBe(3);
   });
 
   it('allows more than the default', () => {
-    expect(stanzaLimit({ maxstanzas: 50 }, 20)).toBe(50);
+    expect(stanzaLimit({ maxstanzas: 50 }, LIMITS)).toBe(50);
   });
 
   it('caps maxstanzas', () => {
-    expect(stanzaLimit({ maxstanzas: HISTORY_LIMIT + 1 }, 20)).toBe(HISTORY_LIMIT);
+    expect(stanzaLimit({ maxstanzas: 101 }, LIMITS)).toBe(100);
   });
 
   it('lifts the default for a time limit', () => {
-    expect(stanzaLimit({ seconds: 60 }, 20)).toBe(HISTORY_LIMIT);
+    expect(stanzaLimit({ seconds: 60 }, LIMITS)).toBe(100);
+  });
+
+  it('caps the default at the maximum', () => {
+    expect(stanzaLimit({}, { defaultMax: 20, max: 5 })).toBe(5);
   });
 });
 

@@ -15,16 +15,20 @@ export interface HistoryRequest {
   since?: number;
 }
 
-/** Maximum number of history messages one join gets, whatever the request. */
-export const HISTORY_LIMIT = 1000;
+/** How many stanzas a join gets: `defaultMax` when the request names no limit, never more than `max` ([muc] history_max). */
+export interface HistoryLimits {
+  defaultMax: number;
+  max: number;
+}
 
 /**
- * Returns the number of stanzas to read: `maxstanzas` when given, otherwise `defaultMax`
- * when the request names no limit at all, and otherwise as many as the time limits allow.
+ * Returns the number of stanzas to read: `maxstanzas` when given, otherwise the default
+ * when the request names no limit at all, and otherwise as many as the time limits allow;
+ * in every case at most `limits.max`.
  */
-export function stanzaLimit(request: HistoryRequest, defaultMax: number): number {
-  const named = request.maxstanzas ?? (request.maxchars === undefined && request.seconds === undefined && request.since === undefined ? defaultMax : HISTORY_LIMIT);
-  return Math.max(0, Math.min(named, HISTORY_LIMIT));
+export function stanzaLimit(request: HistoryRequest, limits: HistoryLimits): number {
+  const named = request.maxstanzas ?? (request.maxchars === undefined && request.seconds === undefined && request.since === undefined ? limits.defaultMax : limits.max);
+  return Math.max(0, Math.min(named, limits.max));
 }
 
 /** Returns the earliest time a message may have, in milliseconds, or undefined for no bound. */
@@ -64,8 +68,8 @@ export function historyStanza(room: JID, message: MucArchivedMessage): Element {
  * Reads the history that `request` names from the room's archive, oldest first. Subject
  * changes are left out, because the room sends the current subject after the history.
  */
-export async function readHistory(storage: Storage, room: JID, request: HistoryRequest, defaultMax: number, now: number, log: Logger): Promise<Element[]> {
-  const limit = stanzaLimit(request, defaultMax);
+export async function readHistory(storage: Storage, room: JID, request: HistoryRequest, limits: HistoryLimits, now: number, log: Logger): Promise<Element[]> {
+  const limit = stanzaLimit(request, limits);
   if (limit === 0 || request.maxchars === 0) return [];
 
   const start = earliestTime(request, now);

@@ -13,9 +13,11 @@ import { archiveMetadata, queryArchive } from '../../mam/archive-source.js';
 import { StanzaIdGenerator, addStanzaId, isServerEntity, originIdOf, removeForgedStanzaIds } from '../../mam/ids.js';
 import { queryFormElement } from '../../mam/query.js';
 import { indexTokens } from '../../mam/search.js';
-import { serializeStored } from '../../mam/stored.js';
+import { parseStored, serializeStored } from '../../mam/stored.js';
+import type { ModerationTarget } from '../host.js';
 import { applyRoomEdit } from './edits.js';
 import { type HistoryRequest, readHistory } from './history.js';
+import { moderatedTombstone } from './moderation.js';
 import { roomArchiveKind } from './policy.js';
 import { roomSource } from './source.js';
 
@@ -28,9 +30,15 @@ export interface RoomSender {
   real: JID;
 }
 
+function originKey(room: JID, sender: string, originId: string): string {
+  return `${room.bare().toString()} ${sender} ${originId}`;
+}
+
 /** Stores and serves the archives of the rooms of the MUC services on this server. */
 export class RoomArchive {
   private readonly ids = new StanzaIdGenerator();
+  /** Stanza ids of writes not committed yet, by `room sender origin-id`, so that a resend during the write is caught too. */
+  private readonly pendingOrigins = new Map<string, string>();
 
   constructor(
     private readonly server: ServerContext,
@@ -79,18 +87,63 @@ export class RoomArchive {
       tokens: indexTokens(snapshot),
     };
     const { mucArchive } = this.server.storage;
+    const pendingKey = entry.originId === undefined ? undefined : originKey(room, entry.sender, entry.originId);
+    if (pendingKey) this.pendingOrigins.set(pendingKey, issued.id);
     const write = this.server.storage.batch.write(async (trx) => {
       const edited = await applyRoomEdit(trx, mucArchive, { service: entry.service, room: entry.room }, entry.sender, snapshot, entry.createdAt);
       // The original now carries the corrected text; a retraction's fallback text is not worth finding.
       await mucArchive.append(trx, edited || snapshot.getChild('retract', NS.RETRACT) ? { ...entry, tokens: [] } : entry);
     });
-    return write.then(() => issued.id);
+    return write
+      .finally(() => {
+        if (pendingKey) this.pendingOrigins.delete(pendingKey);
+      })
+      .then(() => issued.id);
+  }
+
+  /**
+   * Returns the stanza id of the message `sender` sent to the room with this origin-id,
+   * whether committed or still being written. The pending writes are checked first: a
+   * write that commits while the query runs is found by the query.
+   */
+  async duplicateOf(room: JID, sender: JID, originId: string): Promise<string | undefined> {
+    const bare = sender.bare().toString();
+    const pending = this.pendingOrigins.get(originKey(room, bare, originId));
+    if (pending !== undefined) return pending;
+    return this.server.storage.mucArchive.findByOrigin({ service: room.domain, room: room.local }, bare, originId);
+  }
+
+  /**
+   * Replaces the message `target` names with a moderation tombstone (XEP-0425) and archives
+   * `announcement`, the room's notice of it, in the same transaction. Resolves with the
+   * announcement's stanza id, which it also carries, or undefined when the message was
+   * retracted already. Rejects with item-not-found when the archive has no such message.
+   */
+  async moderate(room: JID, target: ModerationTarget, announcement: Element): Promise<string | undefined> {
+    const key = { service: room.domain, room: room.local };
+    const issued = this.ids.next();
+    addStanzaId(announcement, room.toString(), issued.id);
+    const snapshot = announcement.clone();
+    snapshot.setAttr('to', undefined);
+    const entry: NewMucArchiveEntry = { ...key, stanzaId: issued.id, createdAt: issued.stamp, kind: 'message', nick: '', sender: room.bare().toString(), messageId: announcement.attr('id'), stanza: serializeStored(snapshot), tokens: [] };
+
+    const { mucArchive } = this.server.storage;
+    const moderated = await this.server.storage.batch.write(async (trx) => {
+      const original = await mucArchive.findByStanzaId(trx, key, target.stanzaId);
+      if (!original || original.kind !== 'message') throw new StanzaError('item-not-found', 'The room has no message with this stanza id.');
+      if (original.retractedAt !== null) return false;
+      const tombstone = moderatedTombstone(parseStored(original.stanza), target, issued.stamp);
+      await mucArchive.rewrite(trx, key, original.key, { stanza: serializeStored(tombstone), tokens: [], retractedAt: issued.stamp });
+      await mucArchive.append(trx, entry);
+      return true;
+    });
+    return moderated ? issued.id : undefined;
   }
 
   /** Returns the discussion history (XEP-0045 section 7.2.15) for a joining occupant, oldest first, each with <delay from='room@service' stamp=.../>. */
   async history(room: JID, request: HistoryRequest, defaultMax: number): Promise<Element[]> {
     await this.server.storage.batch.drained();
-    return readHistory(this.server.storage, room, request, defaultMax, Date.now(), this.log);
+    return readHistory(this.server.storage, room, request, { defaultMax, max: this.server.config.muc.history_max }, Date.now(), this.log);
   }
 
   /** Handles MAM (XEP-0313) IQs addressed to the room: query set, query get (form), metadata get. The caller has checked access. */
