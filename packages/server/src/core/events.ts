@@ -73,6 +73,29 @@ export interface MucMessageEvent {
   members: JID[];
 }
 
+/** The reporter of a read position: a client's XEP-0490 publish, a chat marker, an own message, or an inbox request. */
+export type ReadPositionSource = 'mds' | 'marker' | 'own-message' | 'inbox';
+
+/**
+ * A read position of one account in one conversation. Positions are stanza ids: for a 1:1
+ * conversation the id in the reader's own archive, for a group the room's id.
+ */
+export interface ReadPositionEvent {
+  /** Bare JID of the reader. */
+  owner: JID;
+  /** Bare JID of the contact or room. */
+  conversation: JID;
+  stanzaId: string;
+  source: ReadPositionSource;
+}
+
+/** A read position that the inbox moved forward (it never moves back). */
+export interface InboxReadEvent {
+  owner: JID;
+  conversation: JID;
+  stanzaId: string;
+}
+
 /**
  * Every event of the server, by name. Routing events follow the grammar
  * `<kind>/<target>`: `bare` and `full` are local users, `host` the domain itself.
@@ -124,4 +147,8 @@ export interface ServerEvents {
   'account/deleted': AccountEvent;
   /** A groupchat message after a room archived it and sent it to every occupant. */
   'muc/message': MucMessageEvent;
+  /** A user's client or the server saw that `owner` has read `conversation` up to `stanzaId`. */
+  'read/position': ReadPositionEvent;
+  /** The inbox moved `owner`'s read position forward; the displayed-position sync (XEP-0490) hooks it. */
+  'inbox/read': InboxReadEvent;
 }

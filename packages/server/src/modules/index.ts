@@ -15,6 +15,8 @@ import { carbonsModule } from './carbons/index.js';
 import { blockingModule } from './blocking/index.js';
 import { mucModule } from './muc/index.js';
 import { pepModule } from './pep/index.js';
+import { markersModule } from './markers/index.js';
+import { inboxModule } from './inbox/index.js';
 
 /** Every module, in the order they are set up (dependencies first). */
 export const allModules: ServerModule[] = [
@@ -34,4 +36,6 @@ export const allModules: ServerModule[] = [
   csiModule,
   mucModule,
   pepModule,
+  markersModule,
+  inboxModule,
 ];

@@ -65,6 +65,9 @@ const ACCOUNT_DATA_TABLES = [
   'archive_messages',
   'archive_prefs',
   'blocklist',
+  // Unread rows first: they refer to inbox entries.
+  'inbox_unread',
+  'inbox_entries',
 ] as const;
 
 /** Accounts and their SCRAM credentials, keyed by (host, username). */

@@ -23,6 +23,7 @@ const MIGRATION_NAMES = [
   '0009_muc',
   '0010_muc_archive',
   '0011_pep',
+  '0012_inbox',
 ];
 
 let dir: string;

@@ -6,6 +6,7 @@ import { BatchWriter } from './batch-writer.js';
 import { BlocklistRepository } from './blocklist.js';
 import { migrateToLatest, openSqlite } from './db.js';
 import type { DialectName } from './db.js';
+import { InboxRepository } from './inbox.js';
 import { InviteRepository } from './invites.js';
 import { MucArchiveRepository } from './muc-archive.js';
 import { MucRoomRepository } from './muc-rooms.js';
@@ -25,6 +26,8 @@ export { BatchWriter } from './batch-writer.js';
 export type { BatchWrite, BatchWriterOptions, BatchWriterStats } from './batch-writer.js';
 export { BlocklistRepository } from './blocklist.js';
 export type { DialectName } from './db.js';
+export { InboxRepository, InvalidInboxCursorError, inboxCursor, parseInboxCursor } from './inbox.js';
+export type { InboxConversation, InboxEntry, InboxFilter, InboxFlags, InboxMessage, InboxOwner, InboxPage, InboxPageRequest } from './inbox.js';
 export { InviteRepository } from './invites.js';
 export type { Invite, NewInvite } from './invites.js';
 export { MucArchiveRepository, roomKeyString } from './muc-archive.js';
@@ -38,7 +41,7 @@ export type { PepPublishOptions, StoredPepItem, StoredPepNode } from './pep.js';
 export { PrivateStorageRepository, privateStorageKey } from './private-storage.js';
 export { RosterRepository } from './roster.js';
 export type { RosterChanges, RosterItem } from './roster.js';
-export type { Database, ScramHash, Subscription } from './schema.js';
+export type { Database, InboxKind, ScramHash, Subscription } from './schema.js';
 export { VcardRepository } from './vcards.js';
 export type { StoredVcard } from './vcards.js';
 
@@ -62,6 +65,8 @@ export interface Storage {
   mucArchive: MucArchiveRepository;
   /** Personal eventing (XEP-0163) nodes and items. */
   pep: PepRepository;
+  /** Conversation lists with unread counts (the inbox). */
+  inbox: InboxRepository;
   /** Commits queued batch writes and closes the database. The Storage is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -117,6 +122,7 @@ function createStorage(db: Kysely<Database>, dialect: DialectName): Storage {
     mucRooms: new MucRoomRepository(db),
     mucArchive: new MucArchiveRepository(db),
     pep: new PepRepository(db),
+    inbox: new InboxRepository(db),
     close: async () => {
       await batch.close();
       await db.destroy();

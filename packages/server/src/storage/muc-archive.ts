@@ -6,7 +6,8 @@ import { type ArchivePageRequest, type KeyBounds, type MessagePage, readPage } f
 import type { Database, MucArchiveMessagesTable } from './schema.js';
 
 /** Kind of an archived room message: a message, or a subject change (a subject and no body). */
-export type MucArchiveKind = 'message' | 'subject';
+/** What an archived room message is: content for history, a subject change, or a chat marker (XEP-0333). */
+export type MucArchiveKind = 'message' | 'subject' | 'marker';
 
 /** A message to add to one room's archive. */
 export interface NewMucArchiveEntry {

@@ -281,6 +281,49 @@ export interface PepItemsTable {
   published_at: BigIntColumn;
 }
 
+/** Kind of an inbox conversation: a 1:1 chat with an account, or a group (a XEP-0045 room). */
+export type InboxKind = 'chat' | 'groupchat';
+
+/** Row of `inbox_entries`: one conversation in one account's inbox, keyed by (host, username, conversation). */
+export interface InboxEntriesTable {
+  host: string;
+  username: string;
+  /** Bare JID of the contact or room. */
+  conversation: string;
+  kind: InboxKind;
+  /** The room's `muc_rooms` key for a group entry, so that the entry goes with the room; null for chats. */
+  room_service: string | null;
+  room_name: string | null;
+  /** Stanza id of the last message; null while the entry has only a read position. */
+  last_stanza_id: string | null;
+  /** Time of the last message in milliseconds since the Unix epoch, 0 without one. */
+  last_at: BigIntColumn;
+  /** Bare JID of the last message's sender. */
+  last_sender: string | null;
+  last_message_id: string | null;
+  last_origin_id: string | null;
+  /** Serialized last message. */
+  last_message: string | null;
+  /** Stanza id of the last message read; null when nothing was read yet. */
+  read_id: string | null;
+  pinned: Flag;
+  archived: Flag;
+  /** Milliseconds since the Unix epoch until which the entry is muted; null when not muted. */
+  muted_until: ColumnType<number | string | null, number | null, number | null>;
+}
+
+/** Row of `inbox_unread`: one message that counts as unread in an inbox entry. */
+export interface InboxUnreadTable {
+  host: string;
+  username: string;
+  conversation: string;
+  stanza_id: string;
+  /** Bare JID of the sender, who alone may retract the message. */
+  sender: string;
+  message_id: string | null;
+  origin_id: string | null;
+}
+
 /** All tables of the storage layer, for `Kysely<Database>`. */
 export interface Database {
   accounts: AccountsTable;
@@ -302,4 +345,6 @@ export interface Database {
   muc_archive_tokens: MucArchiveTokensTable;
   pep_nodes: PepNodesTable;
   pep_items: PepItemsTable;
+  inbox_entries: InboxEntriesTable;
+  inbox_unread: InboxUnreadTable;
 }

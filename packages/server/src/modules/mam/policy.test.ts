@@ -49,4 +49,24 @@ describe('isArchivable', () => {
   it('archives content without a body on a store hint', () => {
     expect(isArchivable(message({ type: 'chat' }, x('received', 'urn:xmpp:receipts', { id: 'm1' }), x('store', NS.HINTS)))).toBe(true);
   });
+
+  it.each(['received', 'displayed', 'acknowledged'])('archives a %s chat marker without a body', (marker) => {
+    expect(isArchivable(message({ type: 'chat' }, x(marker, 'urn:xmpp:chat-markers:0', { id: 'm1' })))).toBe(true);
+  });
+
+  it('skips a markable request without a body', () => {
+    expect(isArchivable(message({ type: 'chat' }, x('markable', 'urn:xmpp:chat-markers:0')))).toBe(false);
+  });
+
+  it('archives a chat marker next to a chat state', () => {
+    expect(isArchivable(message({ type: 'chat' }, x('displayed', 'urn:xmpp:chat-markers:0', { id: 'm1' }), x('active', NS.CHATSTATES)))).toBe(true);
+  });
+
+  it('skips a chat marker with no-store', () => {
+    expect(isArchivable(message({ type: 'chat' }, x('displayed', 'urn:xmpp:chat-markers:0', { id: 'm1' }), x('no-store', NS.HINTS)))).toBe(false);
+  });
+
+  it('skips a groupchat marker, which the room archives', () => {
+    expect(isArchivable(message({ type: 'groupchat' }, x('displayed', 'urn:xmpp:chat-markers:0', { id: 'm1' })))).toBe(false);
+  });
 });

@@ -1,7 +1,7 @@
 /** Node configuration (XEP-0060 section 8.2) of PEP nodes, with publish options (XEP-0060 section 7.1.5). */
 import { type DataForm, type FormField, StanzaError } from '@parley/xmpp';
 import { preconditionNotMet } from './errors.js';
-import { FORM_NODE_CONFIG, NS_BOOKMARKS, NS_LEGACY_BOOKMARKS } from './ns.js';
+import { FORM_NODE_CONFIG, NS_BOOKMARKS, NS_LEGACY_BOOKMARKS, NS_MDS } from './ns.js';
 
 export type AccessModel = 'open' | 'presence' | 'roster' | 'whitelist';
 export type SendLastPublished = 'never' | 'on_sub' | 'on_sub_and_presence';
@@ -30,13 +30,13 @@ export interface PepLimits {
 const ACCESS_MODELS: readonly AccessModel[] = ['open', 'presence', 'roster', 'whitelist'];
 const SEND_LAST_VALUES: readonly SendLastPublished[] = ['never', 'on_sub', 'on_sub_and_presence'];
 
-/** Nodes that hold private data by convention and so default to the whitelist model (XEP-0402 section 3.1, XEP-0048). */
-const PRIVATE_NODES: ReadonlySet<string> = new Set([NS_BOOKMARKS, NS_LEGACY_BOOKMARKS]);
+/** Nodes that hold private data by convention and so default to the whitelist model (XEP-0402 section 3.1, XEP-0048, XEP-0490 section 5). */
+const PRIVATE_NODES: ReadonlySet<string> = new Set([NS_BOOKMARKS, NS_LEGACY_BOOKMARKS, NS_MDS]);
 
 /**
  * Returns the configuration a new node gets: the defaults of XEP-0163 section 8 (presence
- * access, send the last item on presence) with one item, or for bookmark nodes the
- * whitelist model with every item kept and nothing sent on presence.
+ * access, send the last item on presence) with one item. Bookmark and displayed
+ * synchronization nodes get the whitelist model, keep every item and send nothing on presence.
  */
 export function defaultConfig(node: string): NodeConfig {
   const base: NodeConfig = {

@@ -1,4 +1,4 @@
-/** Personal eventing (XEP-0163) over publish-subscribe (XEP-0060), with native bookmarks (XEP-0402). */
+/** Personal eventing (XEP-0163) over publish-subscribe (XEP-0060), with native bookmarks (XEP-0402) and displayed synchronization (XEP-0490). */
 import { type Element, StanzaError } from '@parley/xmpp';
 import type { IqRequest } from '../../core/iq.js';
 import { defineModule } from '../../core/module.js';
@@ -13,6 +13,7 @@ import { publish, retract } from './publish.js';
 import { getAffiliations, getItems, getSubscriptions } from './retrieve.js';
 import { PepService } from './service.js';
 import { syncBookmarks } from './bookmarks.js';
+import { syncDisplayed } from './mds.js';
 
 /** Caps replies and notification errors are claimed after blocking (1000) has seen them. */
 const HOOK_PRIORITY = 500;
@@ -85,6 +86,7 @@ export const pepModule = defineModule({
     { spec: 'XEP-0402', version: '1.2.0', status: 'complete', note: 'with #compat: XEP-0048 private storage bookmarks kept in sync' },
     { spec: 'XEP-0084', version: '1.1.4', status: 'complete', note: 'through generic PEP' },
     { spec: 'XEP-0172', version: '1.1', status: 'complete', note: 'through generic PEP' },
+    { spec: 'XEP-0490', version: '1.0.1', status: 'complete', note: 'client positions move the read position; the server publishes positions moved by chat markers and the inbox' },
   ],
   setup(ctx) {
     const { server } = ctx;
@@ -117,5 +119,6 @@ export const pepModule = defineModule({
     });
 
     syncBookmarks(ctx, service);
+    syncDisplayed(ctx, service);
   },
 });

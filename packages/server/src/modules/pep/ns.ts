@@ -14,6 +14,9 @@ export const FORM_PUBLISH_OPTIONS = 'http://jabber.org/protocol/pubsub#publish-o
 export const NS_BOOKMARKS = 'urn:xmpp:bookmarks:1';
 /** Feature of XEP-0402 section 3.3: the server keeps XEP-0048 private storage bookmarks in sync with the PEP node. */
 export const NS_BOOKMARKS_COMPAT = 'urn:xmpp:bookmarks:1#compat';
+/** Message Displayed Synchronization (XEP-0490): the node name and payload namespace. */
+export const NS_MDS = 'urn:xmpp:mds:displayed:0';
+
 /** Bookmarks of XEP-0048 in private XML storage (XEP-0049). */
 export const NS_LEGACY_BOOKMARKS = 'storage:bookmarks';
 

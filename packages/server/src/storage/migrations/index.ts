@@ -12,6 +12,7 @@ import { blocklistMigration } from './0008_blocklist.js';
 import { mucMigration } from './0009_muc.js';
 import { mucArchiveMigration } from './0010_muc_archive.js';
 import { pepMigration } from './0011_pep.js';
+import { inboxMigration } from './0012_inbox.js';
 
 /**
  * Lists every migration for `dialect`. Kysely's Migrator runs them in name
@@ -33,5 +34,6 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0009_muc': mucMigration(dialect),
     '0010_muc_archive': mucArchiveMigration(dialect),
     '0011_pep': pepMigration(dialect),
+    '0012_inbox': inboxMigration(dialect),
   };
 }

@@ -21,6 +21,10 @@ describe('roomArchiveKind', () => {
     expect(roomArchiveKind(groupchat(x('retract', NS.RETRACT, { id: 's1' })))).toBe('message');
   });
 
+  it('keeps a chat marker as a marker', () => {
+    expect(roomArchiveKind(groupchat(x('displayed', 'urn:xmpp:chat-markers:0', { id: 'r1' })))).toBe('marker');
+  });
+
   it('skips a chat state', () => {
     expect(roomArchiveKind(groupchat(x('composing', 'http://jabber.org/protocol/chatstates')))).toBeUndefined();
   });
