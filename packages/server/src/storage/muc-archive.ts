@@ -141,7 +141,6 @@ export class MucArchiveRepository {
    * with this origin-id (XEP-0359), if any.
    */
   async findByOrigin(room: RoomKey, sender: string, originId: string): Promise<string | undefined> {
-    // TODO: an index on (service, room, origin_id); this walks the sender's messages in the room.
     const row = await this.db
       .selectFrom('muc_archive_messages')
       .select('stanza_id')

@@ -9,6 +9,7 @@ const MESSAGE_INDEXES: Record<string, string[]> = {
   muc_archive_messages_nick_idx: ['service', 'room', 'nick', 'id'],
   muc_archive_messages_sender_idx: ['service', 'room', 'sender', 'id'],
   muc_archive_messages_created_idx: ['service', 'room', 'created_at'],
+  muc_archive_messages_origin_idx: ['service', 'room', 'origin_id'],
 };
 
 /**
