@@ -1,8 +1,8 @@
 /**
  * Runs the selected scenarios on one server: signs up the accounts once, then starts a
  * fresh server process for every run of every scenario, on a fresh copy of the data as
- * it was after registration. So no run inherits the memory, caches or archived messages
- * of the one before.
+ * it was after registration (or, for a scenario that prepares data, as its prepare()
+ * left it). So no run inherits the memory, caches or archived messages of the one before.
  */
 import { cpSync, lstatSync, rmSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -57,23 +57,55 @@ export async function benchmarkServer(prepared: PreparedServer, plan: BenchPlan)
   for (const scenario of plan.scenarios) {
     const results: ScenarioResult[] = [];
     report.results.set(scenario.name, results);
+    const setup = await prepareScenario(prepared, scenario, snapshot, accounts, plan, report);
+    if (!setup) continue;
     for (let run = 1; run <= plan.runs; run++) {
       if (Date.now() > plan.deadline) {
         report.notes.push(`${scenario.name}: ${run - 1} of ${plan.runs} runs, because the time limit was reached`);
         break;
       }
       plan.log(`${prepared.name}: ${scenario.name}, run ${run} of ${plan.runs}`);
-      copyState(snapshot, prepared.stateDir);
+      copyState(setup.snapshot, prepared.stateDir);
       try {
-        results.push(await withServer(prepared, (server) => scenario.run({ server, pool: plan.pool, accounts, settings: plan.settings, log: plan.log })));
+        const task = (server: RunningServer) => scenario.run({ server, pool: plan.pool, accounts, settings: plan.settings, log: plan.log, prepared: setup.data });
+        results.push(await withServer(prepared, task));
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         plan.log(`${prepared.name}: ${scenario.name}, run ${run} failed: ${message}`);
         report.notes.push(`${scenario.name}, run ${run} failed and is left out: ${message}`);
       }
     }
+    if (setup.snapshot !== snapshot) rmSync(setup.snapshot, { recursive: true, force: true });
   }
   return report;
+}
+
+/**
+ * Returns the snapshot the runs of `scenario` start from: the registered state, or for a
+ * scenario with prepare() a copy of it that prepare() changed. Undefined when preparing failed.
+ */
+async function prepareScenario(
+  prepared: PreparedServer,
+  scenario: Scenario,
+  registered: string,
+  accounts: Account[],
+  plan: BenchPlan,
+  report: ServerReport,
+): Promise<{ snapshot: string; data?: unknown } | undefined> {
+  if (!scenario.prepare) return { snapshot: registered };
+  copyState(registered, prepared.stateDir);
+  try {
+    const { notes, data } = await scenario.prepare({ prepared, accounts, settings: plan.settings, log: plan.log });
+    report.notes.push(...notes);
+    const snapshot = `${prepared.stateDir}.${scenario.name}`;
+    copyState(prepared.stateDir, snapshot);
+    return { snapshot, data };
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    plan.log(`${prepared.name}: preparing ${scenario.name} failed: ${message}`);
+    report.notes.push(`${scenario.name}: not measured, because preparing the data failed: ${message}`);
+    return undefined;
+  }
 }
 
 /** Replaces folder `to` with a copy of folder `from`, leaving out sockets (Parley's control socket). */

@@ -2,7 +2,7 @@
  * Server benchmark: drives Parley, and optionally Debian's Prosody and ejabberd, with the
  * load generator in bench/load/ on 127.0.0.1 only, and prints one table of medians.
  *
- * Run: npx tsx bench/run.ts [--scenario logins,idle,messages] [--vs prosody|ejabberd|all] [--runs N] ...
+ * Run: npx tsx bench/run.ts [--scenario logins,idle,messages,fanout,archive] [--vs prosody|ejabberd|all] [--runs N] ...
  * (`npx tsx bench/run.ts --help` lists every option.)
  */
 import { execFileSync } from 'node:child_process';
@@ -27,7 +27,7 @@ const DOMAIN = 'bench.test';
 const FD_HEADROOM = 256;
 
 const OPTIONS = {
-  scenario: { type: 'string', default: 'all', help: 'all, or a comma-separated list of: logins, idle, messages' },
+  scenario: { type: 'string', default: 'all', help: 'all, or a comma-separated list of: logins, idle, messages, fanout, archive' },
   vs: { type: 'string', default: 'none', help: 'peers to compare with: none, prosody, ejabberd or all (installed with apt-get if missing)' },
   runs: { type: 'string', default: '3', help: 'runs of each scenario per server; the table shows medians' },
   transport: { type: 'string', default: 'plain', help: 'plain (TCP without TLS on loopback) or starttls, the same for every server' },
@@ -39,10 +39,15 @@ const OPTIONS = {
   'idle-concurrency': { type: 'string', default: '200', help: 'idle: logins in flight while connecting the sessions' },
   'hold-seconds': { type: 'string', default: '5', help: 'idle: seconds to hold the sessions before reading memory' },
   pairs: { type: 'string', default: '200', help: 'messages: pairs of clients sending to each other' },
-  window: { type: 'string', default: '5', help: 'messages: messages each sender keeps in flight at saturation' },
-  'message-seconds': { type: 'string', default: '10', help: 'messages: measured seconds of each phase' },
-  'warmup-seconds': { type: 'string', default: '2', help: 'messages: seconds before measuring starts in each phase' },
-  'max-messages': { type: 'string', default: '10000000', help: 'messages: stop each phase after this many messages' },
+  window: { type: 'string', default: '5', help: 'messages and fanout: messages each sender keeps in flight at saturation' },
+  'message-seconds': { type: 'string', default: '10', help: 'messages and fanout: measured seconds of each phase' },
+  'warmup-seconds': { type: 'string', default: '2', help: 'messages and fanout: seconds before measuring starts in each phase' },
+  'max-messages': { type: 'string', default: '10000000', help: 'messages and fanout: stop each phase after this many messages' },
+  'room-members': { type: 'string', default: '100', help: 'fanout: members of the room, each its own connection' },
+  'room-senders': { type: 'string', default: '10', help: 'fanout: members that send (window: --window)' },
+  'archive-messages': { type: 'string', default: '1000000', help: 'archive: messages loaded into the queried archive' },
+  'archive-queries': { type: 'string', default: '50', help: 'archive: queries of each kind per run' },
+  'archive-load-seconds': { type: 'string', default: '600', help: 'archive: bound on loading the archive into one server; a peer that is slower gets fewer messages' },
   'time-limit': { type: 'string', default: '30', help: 'minutes after which no further run starts' },
   'cpu-prof': { type: 'string', help: 'folder for a V8 CPU profile of each Parley server process (node --cpu-prof)' },
   'no-build': { type: 'boolean', default: false, help: 'skip `npm run build` before starting Parley' },
@@ -62,7 +67,8 @@ function printHelp(): void {
     console.log(`  --${name.padEnd(18)} ${option.help}${fallback}`);
   }
   console.log(`\nScenarios: ${SCENARIOS.map((s) => `${s.name}: ${s.summary}`).join('; ')}.`);
-  console.log(`Planned: ${Object.entries(PLANNED_SCENARIOS).map(([name, why]) => `${name}: ${why}`).join('; ')}.`);
+  const planned = Object.entries(PLANNED_SCENARIOS);
+  if (planned.length > 0) console.log(`Planned: ${planned.map(([name, why]) => `${name}: ${why}`).join('; ')}.`);
 }
 
 /** Parses a positive integer option or exits with a message naming it. */
@@ -88,6 +94,11 @@ function settingsFrom(values: Record<string, unknown>): BenchSettings {
     messageSeconds: positive(values, 'message-seconds'),
     warmupSeconds: Number(values['warmup-seconds']),
     maxMessages: positive(values, 'max-messages'),
+    roomMembers: positive(values, 'room-members'),
+    roomSenders: positive(values, 'room-senders'),
+    archiveMessages: positive(values, 'archive-messages'),
+    archiveQueries: positive(values, 'archive-queries'),
+    archiveLoadSeconds: positive(values, 'archive-load-seconds'),
   };
 }
 

@@ -3,6 +3,7 @@
  * load generator or scenario. It checks that each scenario completes and reports numbers,
  * never how fast anything was.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WorkerPool } from '../bench/load/pool.js';
 import { benchmarkServer } from '../bench/orchestrate.js';
 import type { ServerReport } from '../bench/report.js';
+import { archiveScenario } from '../bench/scenarios/archive.js';
+import { fanoutScenario } from '../bench/scenarios/fanout.js';
 import { idleScenario } from '../bench/scenarios/idle.js';
 import { loginsScenario } from '../bench/scenarios/logins.js';
 import { messagesScenario } from '../bench/scenarios/messages.js';
@@ -31,8 +34,16 @@ const SETTINGS: BenchSettings = {
   messageSeconds: 5,
   warmupSeconds: 0,
   maxMessages: 200,
+  roomMembers: 6,
+  roomSenders: 2,
+  archiveMessages: 6000,
+  archiveQueries: 3,
+  archiveLoadSeconds: 60,
 };
 const TEST_TIMEOUT_MS = 90_000;
+const MODULES_FILE = new URL('../packages/server/src/modules/index.ts', import.meta.url);
+/** The fanout scenario needs Parley's group chat service, which is being built. */
+const hasGroupChat = existsSync(MODULES_FILE) && readFileSync(MODULES_FILE, 'utf8').includes('./muc/index.js');
 
 let workDir: string;
 let pool: WorkerPool;
@@ -94,6 +105,37 @@ describe('benchmark smoke run', () => {
       expect(list.filter((figure) => !Number.isFinite(figure.value))).toEqual([]);
       expect(valueOf(list, 'pairs connected')).toBe(SETTINGS.pairs);
       expect(valueOf(list, 'messages missing after both phases')).toBe(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it.skipIf(!hasGroupChat)(
+    'fanout scenario reports numbers',
+    async () => {
+      const report = await runOnce(fanoutScenario);
+      const list = figures(report, fanoutScenario);
+      expect(report.notes).toEqual(expect.not.arrayContaining([expect.stringContaining('failed')]));
+      expect(list.filter((figure) => !Number.isFinite(figure.value))).toEqual([]);
+      expect(valueOf(list, 'members joined')).toBe(SETTINGS.roomMembers);
+      expect(valueOf(list, 'deliveries to members per second at saturation')).toBeGreaterThan(0);
+      expect(valueOf(list, 'deliveries missing after both phases')).toBe(0);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'archive scenario loads the archive and reports numbers',
+    async () => {
+      const report = await runOnce(archiveScenario);
+      const run = report.results.get(archiveScenario.name)?.[0];
+      const list = run?.figures ?? [];
+      expect(list.filter((figure) => !Number.isFinite(figure.value))).toEqual([]);
+      expect(valueOf(list, 'messages in the archive')).toBe(SETTINGS.archiveMessages);
+      for (const kind of ['last page', 'page after an id in the middle', 'with one partner', 'start and end one hour apart', 'full-text search']) {
+        expect(valueOf(list, `${kind} p50 (ms)`)).toBeGreaterThan(0);
+        expect(valueOf(list, `${kind}: results per page`)).toBe(50);
+      }
+      expect(run?.remarks).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );

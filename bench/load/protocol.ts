@@ -41,8 +41,44 @@ export interface MessagesTask {
   window: number;
 }
 
+/** Joins members to one group chat room, where some of them send, in the phases the parent signals. */
+export interface FanoutTask {
+  kind: 'fanout';
+  target: Target;
+  /** Bare JID of the room. */
+  room: string;
+  /** This worker's members; each joins with its username as nickname. */
+  members: Account[];
+  /** How many of `members`, from the first, send messages. */
+  senders: number;
+  /** True for the worker whose first member creates and configures the room. */
+  creator: boolean;
+  /** Messages each sender keeps in flight in the saturation phase. */
+  window: number;
+}
+
+/** Runs archive queries (XEP-0313) on one account's pre-filled archive. */
+export interface ArchiveTask {
+  kind: 'archive';
+  target: Target;
+  owner: Account;
+  /** Partner of the 'with' query, a bare JID. */
+  withJid: string;
+  /** Word of the full-text query. */
+  searchWord: string;
+  /** Bounds, in milliseconds since the epoch, of the 'start/end' query. */
+  rangeStart: number;
+  rangeEnd: number;
+  /** Time of a message in the middle of the archive, used to find its id for the 'after' query. */
+  middleTime: number;
+  /** Queries of each kind, one at a time. */
+  queriesPerKind: number;
+  /** Stops a kind after this many milliseconds, even with queries left. */
+  kindTimeoutMs: number;
+}
+
 /** A task for a worker. */
-export type TaskSpec = RegisterTask | LoginsTask | IdleTask | MessagesTask;
+export type TaskSpec = RegisterTask | LoginsTask | IdleTask | MessagesTask | FanoutTask | ArchiveTask;
 
 /** Parameters of the 'saturate' and 'paced' signals of a MessagesTask. */
 export interface MessagePhase {
@@ -53,6 +89,20 @@ export interface MessagePhase {
   rate: number;
   /** Stops sending after this many messages in the phase. */
   maxMessages: number;
+}
+
+/** Result of one group chat phase in one worker. */
+export interface FanoutPhaseResult {
+  /** Messages this worker's senders sent in the phase, and inside the measured interval. */
+  sent: number;
+  sentMeasured: number;
+  /** Messages this worker's members received in the phase, and inside the measured interval. */
+  received: number;
+  delivered: number;
+  skipped: number;
+  measuredMs: number;
+  /** Send to receipt at each member, for receipts inside the measured interval. */
+  latency: HistogramData;
 }
 
 /** Result of one message phase in one worker. */

@@ -5,6 +5,8 @@
  * CPU the load generator used.
  */
 import type { ParentMessage, TaskContext, TaskSpec, WorkerMessage } from './protocol.js';
+import { runArchive } from './task-archive.js';
+import { runFanout } from './task-fanout.js';
 import { runIdle } from './task-idle.js';
 import { runLogins } from './task-logins.js';
 import { runMessages } from './task-messages.js';
@@ -52,6 +54,10 @@ function runTask(spec: TaskSpec, context: TaskContext): Promise<unknown> {
       return runIdle(spec, context);
     case 'messages':
       return runMessages(spec, context);
+    case 'fanout':
+      return runFanout(spec, context);
+    case 'archive':
+      return runArchive(spec);
   }
 }
 

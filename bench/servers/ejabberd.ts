@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { ensurePackage, findProcesses } from './debian.js';
+import { fillEjabberdArchive } from './ejabberd-archive.js';
 import { freePort, processCpuMs, residentBytes, spawnServer, stopProcess, waitForPort } from './process.js';
 import type { PreparedServer, RunningServer, ServerSetup } from './types.js';
 
@@ -30,9 +31,18 @@ export async function prepareEjabberd(setup: ServerSetup, log: (line: string) =>
   const notes = [
     'ejabberd: Mnesia storage (the default), SCRAM-SHA-256, mod_mam with default: always, no c2s shaper, log level warning',
     `ejabberd: Erlang ${erlangVersion()} with one scheduler per core`,
+    'ejabberd: mod_muc on conference.<domain> with mam: true in the default room options',
   ];
   if (systemInstances.length > 0) notes.push(`Erlang processes not started by the benchmark were running: ${systemInstances.join(', ')}`);
-  return { name: 'ejabberd', version, notes, stateDir: path.join(setup.workDir, 'spool'), start: () => startEjabberd(setup, configFile, port) };
+  const stateDir = path.join(setup.workDir, 'spool');
+  return {
+    name: 'ejabberd',
+    version,
+    notes,
+    stateDir,
+    start: () => startEjabberd(setup, configFile, port),
+    fillArchive: (content, deadline) => Promise.resolve(fillEjabberdArchive(setup.workDir, stateDir, { ...content, domain: setup.domain }, deadline)),
+  };
 }
 
 function ejabberdConfig(setup: ServerSetup, port: number): string {
@@ -73,6 +83,11 @@ modules:
     access: register
   mod_mam:
     default: always
+  mod_muc:
+    host: ${yaml(`conference.${setup.domain}`)}
+    access_create: all
+    default_room_options:
+      mam: true
 `;
 }
 

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { fillParleyArchive } from './parley-archive.js';
 import { freePort, processCpuMs, residentBytes, spawnServer, stopProcess, waitForPort } from './process.js';
 import type { MemorySample, PreparedServer, RunningServer, ServerSetup } from './types.js';
 
@@ -33,9 +34,11 @@ export async function prepareParley(setup: ServerSetup, options: ParleyOptions):
     notes: [
       `Parley: SQLite in WAL mode with synchronous = FULL, log level warn, default limits (${options.mode === 'dist' ? 'built server' : 'TypeScript sources'})`,
       archiveNote(options.mode),
+      'Parley: group chat on conference.<domain> with the per-occupant message rate limit raised from 5/s to 100,000/s, as the peers have none by default',
     ],
     stateDir: path.join(setup.workDir, 'data'),
     start: () => startParley(setup, options, configFile, port),
+    fillArchive: (content, deadline) => Promise.resolve(fillParleyArchive(path.join(setup.workDir, 'data'), { ...content, domain: setup.domain }, deadline)),
   };
 }
 
@@ -57,6 +60,10 @@ function parleyConfig(setup: ServerSetup, port: number): string {
     'policy = "open"',
     // The benchmark signs up all its accounts from 127.0.0.1.
     'max_per_ip_per_hour = 100000',
+    // Prosody and ejabberd limit no occupant's message rate by default; the fanout scenario saturates the room.
+    '[muc]',
+    'messages_per_second = 100000',
+    'message_burst = 100000',
     '[log]',
     'level = "warn"',
     '',

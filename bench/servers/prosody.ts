@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { ensurePackage, findProcesses } from './debian.js';
+import { fillProsodyArchive } from './prosody-archive.js';
 import { freePort, processCpuMs, residentBytes, spawnServer, stopProcess, waitForPort } from './process.js';
 import type { PreparedServer, RunningServer, ServerSetup } from './types.js';
 
@@ -21,9 +22,20 @@ export async function prepareProsody(setup: ServerSetup, log: (line: string) => 
   const configFile = path.join(setup.workDir, 'prosody.cfg.lua');
   writeFileSync(configFile, prosodyConfig(setup, port));
 
-  const notes = ['Prosody: internal_hashed SCRAM-SHA-256, internal file storage, mod_mam with default_archive_policy = true, log level warn'];
+  const notes = [
+    'Prosody: internal_hashed SCRAM-SHA-256, internal file storage, mod_mam with default_archive_policy = true, log level warn',
+    'Prosody: MUC component conference.<domain> with muc_mam archiving every room',
+  ];
   if (systemInstances.length > 0) notes.push(`Lua processes not started by the benchmark were running: ${systemInstances.join(', ')}`);
-  return { name: 'prosody', version, notes, stateDir: path.join(setup.workDir, 'data'), start: () => startProsody(setup, configFile, port) };
+  const stateDir = path.join(setup.workDir, 'data');
+  return {
+    name: 'prosody',
+    version,
+    notes,
+    stateDir,
+    start: () => startProsody(setup, configFile, port),
+    fillArchive: (content, deadline) => Promise.resolve(fillProsodyArchive(stateDir, { ...content, domain: setup.domain }, deadline)),
+  };
 }
 
 function prosodyConfig(setup: ServerSetup, port: number): string {
@@ -47,12 +59,21 @@ authentication = "internal_hashed"
 password_hash = "SHA-256"
 storage = "internal"
 default_archive_policy = true
+-- The archive scenario loads far more than the default quota of 10,000 messages into one archive.
+storage_archive_item_limit = 100000000
 modules_enabled = { "roster", "saslauth", "tls", "disco", "private", "vcard_legacy", "ping", "time", "version", "register", "mam" }
 modules_disabled = { "s2s" }
 log = { warn = ${lua(path.join(dir, 'prosody.log'))} }
 
 VirtualHost ${lua(setup.domain)}
   ssl = { certificate = ${lua(setup.certFile)}, key = ${lua(setup.keyFile)} }
+
+-- Group chat (XEP-0045) with every room archived, for the fanout scenario.
+Component ${lua(`conference.${setup.domain}`)} "muc"
+  modules_enabled = { "muc_mam" }
+  muc_log_by_default = true
+  muc_log_all_rooms = true
+  muc_room_locking = false
 `;
 }
 

@@ -1,5 +1,6 @@
 /** Interfaces between the benchmark and each server it drives. */
 import type { Target } from '../load/client.js';
+import type { ArchiveContent } from './archive-data.js';
 
 /** Names of the servers the benchmark can drive. */
 export type ServerName = 'parley' | 'prosody' | 'ejabberd';
@@ -34,6 +35,11 @@ export interface PreparedServer {
   /** Folder with everything the server stores, copied after registration and restored before each run. */
   stateDir: string;
   start(): Promise<RunningServer>;
+  /**
+   * Loads the archive of `content` on the server's domain into stateDir, the server stopped,
+   * writing until `deadline` (Date.now()) at most; returns the messages loaded.
+   */
+  fillArchive?(content: ArchiveContent, deadline: number, log: (line: string) => void): Promise<number>;
 }
 
 /** Settings shared by every server of one benchmark invocation. */
