@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs a Parley server for other projects' XMPP test suites (slixmpp's itests, xmpp.js's
-# end-to-end tests): domain example.test on 127.0.0.1 only, c2s 36222 (STARTTLS), direct
-# TLS 36223, HTTP 36280 (WebSocket /xmpp-websocket), HTTPS 36281, with the accounts
+# end-to-end tests): domain example.test on 127.0.0.1 only, c2s 15222 (STARTTLS), direct
+# TLS 15223, HTTP 15280 (WebSocket /xmpp-websocket), HTTPS 15281, with the accounts
 # those suites log in with. Build first (`npm run build`).
 #
 # usage: parley-server.sh start | stop [SIGNAL] | restart [SIGNAL] | kill [SIGNAL]
@@ -15,6 +15,9 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 BASE="${PARLEY_PEER_DIR:-/tmp/parley-peer}"
 CONFIG="$BASE/parley.toml"
 PIDFILE="$BASE/parley.pid"
+# Below the kernel's ephemeral range (32768 and up on Linux), so that outgoing connections
+# of a load test cannot hold one of these ports when the server starts.
+PORTS="15222 15223 15280 15281"
 ACCOUNTS="slix1:slix1pass slix2:slix2pass e2e1:e2e1pass e2e2:e2e2pass e2e3:e2e3pass e2e4:e2e4pass client:foobar admin:adminpass"
 
 write_config() {
@@ -24,10 +27,13 @@ domain = "example.test"
 data_dir = "$BASE/data"
 [listen]
 host = "127.0.0.1"
-c2s_port = 36222
-c2s_tls_port = 36223
-http_port = 36280
-https_port = 36281
+c2s_port = 15222
+c2s_tls_port = 15223
+http_port = 15280
+https_port = 15281
+[tls]
+# As on a production server: no SASL before TLS, even on loopback.
+allow_plaintext_on_loopback = false
 [registration]
 max_per_ip_per_hour = 1000
 [log]
@@ -44,7 +50,7 @@ create_accounts() {
 
 all_listening() {
   local port
-  for port in 36222 36223 36280 36281; do
+  for port in $PORTS; do
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || return 1
   done
 }
@@ -55,7 +61,7 @@ running() {
 
 start() {
   if running; then echo "already running, pid $(cat "$PIDFILE")"; return 0; fi
-  [ -f "$CONFIG" ] || write_config
+  write_config
   create_accounts
   setsid node "$ROOT/packages/server/dist/main.js" -c "$CONFIG" >> "$BASE/server.log" 2>&1 < /dev/null &
   echo $! > "$PIDFILE"
