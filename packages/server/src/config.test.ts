@@ -44,6 +44,18 @@ describe('config', () => {
     expect(() => validateConfig({ listen: { c2s_prot: 1 } })).toThrow(/unknown key listen\.c2s_prot/);
   });
 
+  it('misspelt environment variable of a section is rejected', () => {
+    expect(() => loadConfig({ env: { PARLEY_LISTEN_C2S_PROT: '15222' } })).toThrow(/unknown environment variable PARLEY_LISTEN_C2S_PROT: the \[listen\] section has no key c2s_prot/);
+  });
+
+  it('other PARLEY_ variables are left alone', () => {
+    expect(loadConfig({ env: { PARLEY_TEST_LOG: 'debug', PARLEY_CI_SKIP_INSTALL: '1' } }).domain).toBe('localhost');
+  });
+
+  it('an integer range reads as an integer', () => {
+    expect(() => validateConfig({ muc: { history_max: -1 } })).toThrow(/is not allowed: an integer from 0 to 10000/);
+  });
+
   it('environment value of the wrong type is rejected', () => {
     expect(() => loadConfig({ env: { PARLEY_AUTH_SCRAM_ITERATIONS: 'many' } })).toThrow(/auth\.scram_iterations = "many"/);
     expect(() => loadConfig({ env: { PARLEY_AUTH_SCRAM_ITERATIONS: 'many' } })).toThrow(/environment variable PARLEY_AUTH_SCRAM_ITERATIONS/);

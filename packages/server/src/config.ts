@@ -227,14 +227,18 @@ function describeAllowed(schema: TSchema): string {
     return 'one of ' + schema.anyOf.map((option: TSchema) => JSON.stringify(option.const)).join(', ');
   }
   const parts: string[] = [];
-  if (schema.type) parts.push(`a ${schema.type}`);
+  if (schema.type) parts.push(`${/^[aeiou]/.test(String(schema.type)) ? 'an' : 'a'} ${schema.type}`);
   if (schema.minimum !== undefined && schema.maximum !== undefined) parts.push(`from ${schema.minimum} to ${schema.maximum}`);
   if (schema.minLength) parts.push('not empty');
   if (schema.description) parts.push(`(${schema.description})`);
   return parts.join(' ');
 }
 
-/** Copies PARLEY_* variables into `raw` and returns which variable set each dotted key. */
+/**
+ * Copies PARLEY_* variables into `raw` and returns which variable set each dotted key. A
+ * variable named after a section with a key the section does not have is an error, so that
+ * a misspelt setting does not pass unnoticed.
+ */
 function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<string, string> {
   const applied = new Map<string, string>();
   for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
@@ -255,7 +259,21 @@ function applyEnv(raw: Record<string, unknown>, env: NodeJS.ProcessEnv): Map<str
       applied.set(key, variable);
     }
   }
+  rejectUnknownVariables(env, new Set(applied.values()));
   return applied;
+}
+
+function rejectUnknownVariables(env: NodeJS.ProcessEnv, used: Set<string>): void {
+  const sections = Object.entries(ConfigSchema.properties)
+    .filter(([, schema]) => schema.type === 'object')
+    .map(([key]) => key);
+  for (const variable of Object.keys(env)) {
+    if (!variable.startsWith('PARLEY_') || used.has(variable)) continue;
+    const section = sections.find((name) => variable.startsWith(`PARLEY_${name.toUpperCase()}_`));
+    if (section !== undefined) {
+      throw new ConfigError(`unknown environment variable ${variable}: the [${section}] section has no key ${variable.slice(`PARLEY_${section}_`.length).toLowerCase()}`);
+    }
+  }
 }
 
 function parseEnvValue(text: string, schema: TSchema): unknown {
