@@ -1,10 +1,12 @@
 /** Groupchat messages (XEP-0045 section 7.4) and subject changes (8.1): archived, then sent to every occupant session. */
 import { type Element, type JID, NS, StanzaError } from '@parley/xmpp';
+import type { ClientSession } from '../../c2s/session.js';
 import { addStanzaId, originIdOf } from '../mam/ids.js';
 import { maySetSubject, roleAtLeast } from './permissions.js';
 import { refuse } from './reply.js';
 import type { Room } from './room.js';
 import { removeRoomClaims } from './sanitize.js';
+import type { MucMessageEvent } from './host.js';
 import type { Occupant } from './types.js';
 
 /** True for a message that changes the subject: a `<subject/>` and no body (section 8.1). */
@@ -24,7 +26,17 @@ function messageRefusal(room: Room, occupant: Occupant | undefined, message: Ele
   return undefined;
 }
 
-export async function handleGroupchat(room: Room, from: JID, stanza: Element): Promise<void> {
+/** True for a stanza to the room that `handleGroupchat` pipelines: a groupchat message that is not a subject change. */
+export function isPipelinedMessage(stanza: Element, to: JID): boolean {
+  return stanza.name === 'message' && to.resource === '' && stanza.attr('type') === 'groupchat' && !isSubjectChange(stanza);
+}
+
+/**
+ * Checks and stamps a groupchat message, queues its archive write, and queues its send to
+ * the occupants for when the write commits (`Room.afterCommit`). Returns before the commit,
+ * and the sending session's stream acknowledges the message once it was sent or refused.
+ */
+export async function handleGroupchat(room: Room, from: JID, stanza: Element, origin?: ClientSession): Promise<void> {
   const occupant = room.occupants.bySessionJid(from);
   const refusal = messageRefusal(room, occupant, stanza);
   if (refusal || !occupant) {
@@ -41,11 +53,28 @@ export async function handleGroupchat(room: Room, from: JID, stanza: Element): P
     room.subject = { text: message.getChildText('subject', NS.CLIENT) ?? '', nick: occupant.nick, at: Date.now() };
     await room.persist();
   }
-  const sender = { nick: occupant.nick, real: from };
-  const stanzaId = await room.host.archive.append(room.jid, message, sender);
 
-  for (const { session } of room.occupants.sessions()) room.sendTo(session, room.occupantJid(occupant.nick), message);
-  await room.host.messageSent({ room: room.jid, stanzaId, message, sender, members: room.members() });
+  const sender = { nick: occupant.nick, real: from };
+  const committed = room.host.archive.append(room.jid, message, sender);
+  const done = room.afterCommit(
+    committed,
+    (stanzaId) => sendToOccupants(room, { room: room.jid, stanzaId, message, sender, members: [] }),
+    (err) => refuseUnstored(room, stanza, err),
+  );
+  origin?.trackWrite(done);
+}
+
+/** Sends a committed message to the occupants of its send time, then fires `muc/message`. */
+async function sendToOccupants(room: Room, event: MucMessageEvent): Promise<void> {
+  const from = room.occupantJid(event.sender.nick);
+  for (const { session } of room.occupants.sessions()) room.sendTo(session, from, event.message);
+  await room.host.messageSent({ ...event, members: room.members() });
+}
+
+/** Sends the sender an error for a message the archive failed to store, which no occupant got. */
+function refuseUnstored(room: Room, stanza: Element, err: unknown): void {
+  room.host.log.error({ err, room: room.jid.toString() }, 'archiving a groupchat message failed');
+  refuse(room.host, stanza, new StanzaError('internal-server-error', 'Storing your message in the room archive failed, so no occupant got it. Send it again later.', { type: 'wait' }));
 }
 
 /**
@@ -64,7 +93,8 @@ async function reflectResend(room: Room, from: JID, nick: string, message: Eleme
   if (first === undefined) return false;
 
   addStanzaId(message, room.jid.toString(), first);
-  room.sendTo(from, room.occupantJid(nick), message);
+  // After the first copy's send, which may still wait for its write.
+  void room.afterCommit(Promise.resolve(), () => room.sendTo(from, room.occupantJid(nick), message), () => undefined);
   room.host.log.debug({ room: room.jid.toString(), originId }, 'resent groupchat message reflected to its sender only');
   return true;
 }

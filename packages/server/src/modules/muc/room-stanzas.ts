@@ -43,11 +43,11 @@ async function handlePresence(room: Room, event: StanzaEvent, created: boolean):
 }
 
 async function handleMessage(room: Room, event: StanzaEvent): Promise<void> {
-  const { stanza, from, to } = event;
+  const { stanza, from, to, origin } = event;
   if (to.resource !== '') return handlePrivateMessage(room, from, to.resource, stanza);
   const type = stanza.attr('type') ?? 'normal';
   if (type === 'error') return;
-  if (type === 'groupchat') return handleGroupchat(room, from, stanza);
+  if (type === 'groupchat') return handleGroupchat(room, from, stanza, origin);
   if (isInvitation(stanza)) return handleInvitation(room, from, stanza);
   const form = readRequestForm(room, stanza);
   if (form === null) return;

@@ -12,6 +12,7 @@ import type { MucMessageEvent, RoomArchiveApi, RoomHost } from './host.js';
 import { MUC_NS } from './ns.js';
 import { refuseUnjoined } from './join.js';
 import { leave } from './leave.js';
+import { isPipelinedMessage } from './messages.js';
 import { answerIq, refuse } from './reply.js';
 import { Room } from './room.js';
 import { parseStoredConfig } from './room-config.js';
@@ -167,7 +168,8 @@ export class MucService implements RoomHost {
     if (event.to.local === '') return this.handleService(event);
     const existing = await this.room(event.to.local);
     // A room unloaded after this lookup passes the stanza on to its reloaded self.
-    if (existing) return existing.run(() => (existing.unloaded ? this.handle(event) : handleRoomStanza(existing, event, false)));
+    const pipelined = isPipelinedMessage(event.stanza, event.to);
+    if (existing) return existing.run(() => (existing.unloaded ? this.handle(event) : handleRoomStanza(existing, event, false)), { pipelined });
     await this.handleMissingRoom(event);
   }
 
