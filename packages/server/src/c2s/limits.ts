@@ -1,6 +1,7 @@
 /**
  * A token bucket: `rate` tokens per second up to `burst`. `take` spends one token and
- * returns 0, or returns how many milliseconds to wait before the next token exists.
+ * returns 0, or returns how many milliseconds to wait before the next token exists;
+ * `tryTake` refuses instead of waiting.
  */
 export class TokenBucket {
   private tokens: number;
@@ -16,9 +17,7 @@ export class TokenBucket {
   }
 
   take(): number {
-    const now = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) * this.rate) / 1000);
-    this.updatedAt = now;
+    this.refill();
     if (this.tokens >= 1) {
       this.tokens -= 1;
       return 0;
@@ -26,5 +25,19 @@ export class TokenBucket {
     const waitMs = ((1 - this.tokens) * 1000) / this.rate;
     this.tokens -= 1;
     return Math.ceil(waitMs);
+  }
+
+  /** Spends one token and returns true, or returns false without going into debt when none is left. */
+  tryTake(): boolean {
+    this.refill();
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+
+  private refill(): void {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.updatedAt) * this.rate) / 1000);
+    this.updatedAt = now;
   }
 }

@@ -1,6 +1,6 @@
 import { type Element, JID, NS, x } from '@parley/xmpp';
 import type { RoomHost } from './host.js';
-import { MessageRate } from './limits.js';
+import { TokenBucket } from '../../c2s/limits.js';
 import { OccupantIqs } from './occupant-iq.js';
 import { OccupantList } from './occupants.js';
 import { affiliationAtLeast } from './permissions.js';
@@ -51,7 +51,7 @@ export class Room {
   /** Set when the host unloaded the room from memory; a task that still reaches this object goes to the reloaded room. */
   unloaded = false;
   private pending = 0;
-  private readonly rates = new Map<string, MessageRate>();
+  private readonly rates = new Map<string, TokenBucket>();
   private queue: Promise<unknown> = Promise.resolve();
   /** The sends of pipelined messages, chained in archive order. The chain never rejects. */
   private sends: Promise<void> = Promise.resolve();
@@ -148,7 +148,7 @@ export class Room {
   takeMessageToken(occupant: Occupant): boolean {
     let rate = this.rates.get(occupant.nick);
     if (!rate) {
-      rate = new MessageRate(this.host.limits.messages_per_second, this.host.limits.message_burst);
+      rate = new TokenBucket(this.host.limits.messages_per_second, this.host.limits.message_burst);
       this.rates.set(occupant.nick, rate);
     }
     return rate.tryTake();

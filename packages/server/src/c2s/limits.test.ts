@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { MessageRate } from './limits.js';
+import { TokenBucket } from './limits.js';
 
-describe('MessageRate', () => {
+describe('TokenBucket.tryTake', () => {
   it('burst, refusal without debt, refill', () => {
     let now = 0;
-    const rate = new MessageRate(2, 3, () => now);
+    const rate = new TokenBucket(2, 3, () => now);
     expect([rate.tryTake(), rate.tryTake(), rate.tryTake(), rate.tryTake(), rate.tryTake()]).toEqual([true, true, true, false, false]);
     now = 500;
     expect(rate.tryTake()).toBe(true);
