@@ -3,6 +3,7 @@ import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool } from 
 
 import { type ArchivePageRequest, type MessagePage, readPage } from './archive-paging.js';
 import type { ArchiveMessagesTable, Database } from './schema.js';
+import { type SqliteHotPath, TOKEN_CHUNK } from './sqlite-hot-path.js';
 
 export type { ArchivePageRequest } from './archive-paging.js';
 
@@ -82,19 +83,21 @@ export interface ArchiveRewrite {
 type Row = Selectable<ArchiveMessagesTable>;
 type MessageBuilder = ExpressionBuilder<Database, 'archive_messages'>;
 
-/** Token rows per INSERT, well below the bound-parameter limits of SQLite and PostgreSQL. */
-const TOKEN_CHUNK = 200;
-
 /**
  * The per-account message archives (XEP-0313) with their search tokens (XEP-0431) and
  * preferences (XEP-0441). Writes take the executor to run in, normally a batch writer
  * transaction; reads use the database.
  */
 export class ArchiveRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** `hot` is given on SQLite; writes in a transaction then skip Kysely. */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly hot?: SqliteHotPath,
+  ) {}
 
   /** Adds a message and its tokens; returns its key. */
   async append(trx: Kysely<Database>, entry: NewArchiveEntry): Promise<number> {
+    if (this.hot && trx.isTransaction) return this.hot.appendArchive(entry);
     const row = await trx
       .insertInto('archive_messages')
       .values({

@@ -1,5 +1,7 @@
+import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
 
+import type { SqliteStatements } from './db.js';
 import type { Database } from './schema.js';
 
 /** A unit of work for the batch writer. It must use only `trx`: a query on the plain database would wait for the batch forever. */
@@ -9,6 +11,8 @@ export type BatchWrite<T> = (trx: Transaction<Database>) => Promise<T>;
 export interface BatchWriterOptions {
   /** Queued writes that start a flush at once instead of on the next macrotask. Default 256. */
   maxBatch?: number;
+  /** The SQLite connection's statements. With them, savepoints skip Kysely, which costs more CPU than the statements themselves. */
+  statements?: SqliteStatements;
 }
 
 /** Counters for tests and benchmarks. */
@@ -47,6 +51,7 @@ const SAVEPOINT = 'batch_write';
 export class BatchWriter {
   readonly stats: BatchWriterStats = { batches: 0, committed: 0, failed: 0 };
   private readonly maxBatch: number;
+  private readonly savepoints: Savepoints;
   private queue: QueuedWrite[] = [];
   private tick: NodeJS.Immediate | undefined;
   private draining: Promise<void> | undefined;
@@ -59,6 +64,7 @@ export class BatchWriter {
     options: BatchWriterOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.savepoints = options.statements ? sqliteSavepoints(options.statements) : kyselySavepoints;
   }
 
   /** Queues `fn` and resolves with its result once its transaction committed. */
@@ -149,18 +155,7 @@ export class BatchWriter {
     const trx = await this.db.startTransaction().execute();
     try {
       const outcomes: Outcome[] = [];
-      for (const write of batch) {
-        const savepoint = await trx.savepoint(SAVEPOINT).execute();
-        try {
-          const value = await write.fn(savepoint);
-          await savepoint.releaseSavepoint(SAVEPOINT).execute();
-          outcomes.push({ write, ok: true, value });
-        } catch (error) {
-          const restored = await savepoint.rollbackToSavepoint(SAVEPOINT).execute();
-          await restored.releaseSavepoint(SAVEPOINT).execute();
-          outcomes.push({ write, ok: false, value: error });
-        }
-      }
+      for (const write of batch) outcomes.push(await this.runWrite(trx, write));
       await trx.commit().execute();
       return outcomes;
     } catch (error) {
@@ -168,4 +163,44 @@ export class BatchWriter {
       throw error;
     }
   }
+
+  /** Runs one write in a savepoint, and rolls a write that throws back to it. */
+  private async runWrite(trx: Transaction<Database>, write: QueuedWrite): Promise<Outcome> {
+    await this.savepoints.begin(trx);
+    try {
+      const value = await write.fn(trx);
+      await this.savepoints.release(trx);
+      return { write, ok: true, value };
+    } catch (error) {
+      await this.savepoints.rollback(trx);
+      await this.savepoints.release(trx);
+      return { write, ok: false, value: error };
+    }
+  }
+}
+
+/** Savepoint statements on the batch's transaction. */
+interface Savepoints {
+  begin(trx: Transaction<Database>): Promise<unknown>;
+  release(trx: Transaction<Database>): Promise<unknown>;
+  rollback(trx: Transaction<Database>): Promise<unknown>;
+}
+
+const kyselySavepoints: Savepoints = {
+  begin: (trx) => sql.raw(`savepoint ${SAVEPOINT}`).execute(trx),
+  release: (trx) => sql.raw(`release savepoint ${SAVEPOINT}`).execute(trx),
+  rollback: (trx) => sql.raw(`rollback to savepoint ${SAVEPOINT}`).execute(trx),
+};
+
+/** Runs the savepoint statements directly on the connection, where the batch's transaction is open while a write runs. */
+function sqliteSavepoints(statements: SqliteStatements): Savepoints {
+  const run = (text: string) => {
+    statements.prepare(text).run();
+    return Promise.resolve();
+  };
+  return {
+    begin: () => run(`savepoint ${SAVEPOINT}`),
+    release: () => run(`release savepoint ${SAVEPOINT}`),
+    rollback: () => run(`rollback to savepoint ${SAVEPOINT}`),
+  };
 }

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { openStorage } from './index.js';
 import type { InboxConversation, InboxFilter, InboxMessage, InboxOwner, Storage } from './index.js';
-import { inboxCursor, parseInboxCursor } from './inbox.js';
+import { InboxRepository, inboxCursor, parseInboxCursor } from './inbox.js';
 
 const HOST = 'example.test';
 const SERVICE = 'conference.example.test';
@@ -16,11 +16,14 @@ const ALL: InboxFilter = { box: 'all', hiddenRead: false, order: 'desc' };
 
 let dir: string;
 let storage: Storage;
+/** The repository whose writes a test runs: the storage's own (prepared statements on SQLite) unless a test picks the Kysely one. */
+let writer: InboxRepository;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-inbox-'));
   storage = await openStorage({ driver: 'sqlite', path: join(dir, 'parley.db') });
   for (const username of ['alice', 'bob', 'carol']) await storage.accounts.create(HOST, username, []);
+  writer = storage.inbox;
 });
 
 afterEach(async () => {
@@ -33,18 +36,22 @@ function message(stanzaId: string, overrides: Partial<InboxMessage> = {}): Inbox
 }
 
 function add(conversation: InboxConversation, msg: InboxMessage, unread = true, owner = BOB): Promise<void> {
-  return storage.db.transaction().execute((trx) => storage.inbox.addMessage(trx, owner, conversation, msg, unread));
+  return storage.db.transaction().execute((trx) => writer.addMessage(trx, owner, conversation, msg, unread));
 }
 
 function moveRead(conversation: InboxConversation, stanzaId: string, owner = BOB): Promise<number | undefined> {
-  return storage.db.transaction().execute((trx) => storage.inbox.moveRead(trx, owner, conversation, stanzaId));
+  return storage.db.transaction().execute((trx) => writer.moveRead(trx, owner, conversation, stanzaId));
 }
 
 async function unread(conversation = ALICE_CHAT, owner = BOB): Promise<number | undefined> {
   return (await storage.inbox.get(owner, conversation.jid))?.unread;
 }
 
-describe('InboxRepository counting', () => {
+describe.each(['prepared statements', 'Kysely'])('InboxRepository counting with %s', (path) => {
+  beforeEach(() => {
+    if (path === 'Kysely') writer = new InboxRepository(storage.db);
+  });
+
   it('counts each message once', async () => {
     await add(ALICE_CHAT, message('a1'));
     await add(ALICE_CHAT, message('a1'));

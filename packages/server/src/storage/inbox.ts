@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { ExpressionBuilder, Kysely, SelectQueryBuilder, Selectable } from 'kysely';
 
 import type { Database, InboxEntriesTable, InboxKind } from './schema.js';
+import type { SqliteHotPath } from './sqlite-hot-path.js';
 
 /** The account an inbox belongs to. */
 export interface InboxOwner {
@@ -147,7 +148,11 @@ function unreadCountOf(eb: EntryBuilder) {
  * issue order, so "at or below" is a string comparison.
  */
 export class InboxRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** `hot` is given on SQLite; writes in a transaction then skip Kysely. */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly hot?: SqliteHotPath,
+  ) {}
 
   /**
    * Records `message` in the owner's entry for `conversation`, within `trx`. It becomes the
@@ -156,40 +161,55 @@ export class InboxRepository {
    * back to the inbox. Recording the same message twice changes nothing.
    */
   async addMessage(trx: Kysely<Database>, owner: InboxOwner, conversation: InboxConversation, message: InboxMessage, unread: boolean): Promise<void> {
-    await this.ensureEntry(trx, owner, conversation);
+    if (this.hot && trx.isTransaction) {
+      this.hot.addInboxMessage(owner, conversation, message, unread);
+      return;
+    }
+    const last = {
+      last_stanza_id: message.stanzaId,
+      last_at: message.at,
+      last_sender: message.sender,
+      last_message_id: message.messageId ?? null,
+      last_origin_id: message.originId ?? null,
+      last_message: message.stanza,
+    };
     await trx
-      .updateTable('inbox_entries')
-      .where((eb) => eb.and(keyOf(owner, conversation.jid)))
-      .set({
-        last_stanza_id: message.stanzaId,
-        last_at: message.at,
-        last_sender: message.sender,
-        last_message_id: message.messageId ?? null,
-        last_origin_id: message.originId ?? null,
-        last_message: message.stanza,
-      })
-      .where((eb) => eb.or([eb('last_stanza_id', 'is', null), eb('last_stanza_id', '<', message.stanzaId)]))
+      .insertInto('inbox_entries')
+      .values({ ...newEntry(owner, conversation), ...last })
+      .onConflict((oc) =>
+        oc
+          .columns(['host', 'username', 'conversation'])
+          .doUpdateSet(last)
+          .where((eb) => eb.or([eb('inbox_entries.last_stanza_id', 'is', null), eb('inbox_entries.last_stanza_id', '<', message.stanzaId)])),
+      )
       .execute();
     if (!unread) return;
 
-    const readId = await this.readIdOf(trx, owner, conversation.jid);
-    if (readId !== null && message.stanzaId <= readId) return;
-    await trx
+    const added = await trx
       .insertInto('inbox_unread')
-      .values({
-        host: owner.host,
-        username: owner.username,
-        conversation: conversation.jid,
-        stanza_id: message.stanzaId,
-        sender: message.sender,
-        message_id: message.messageId ?? null,
-        origin_id: message.originId ?? null,
-      })
+      .columns(['host', 'username', 'conversation', 'stanza_id', 'sender', 'message_id', 'origin_id'])
+      .expression((eb) =>
+        eb
+          .selectFrom('inbox_entries')
+          .select([
+            'host',
+            'username',
+            'conversation',
+            eb.val(message.stanzaId).as('stanza_id'),
+            eb.val(message.sender).as('sender'),
+            eb.val(message.messageId ?? null).as('message_id'),
+            eb.val(message.originId ?? null).as('origin_id'),
+          ])
+          .where((inner) => inner.and(keyOf(owner, conversation.jid)))
+          .where((inner) => inner.or([inner('read_id', 'is', null), inner('read_id', '<', message.stanzaId)])),
+      )
       .onConflict((oc) => oc.columns(['host', 'username', 'conversation', 'stanza_id']).doNothing())
-      .execute();
+      .executeTakeFirst();
+    if (Number(added.numInsertedOrUpdatedRows ?? 0) === 0) return;
     await trx
       .updateTable('inbox_entries')
       .where((eb) => eb.and(keyOf(owner, conversation.jid)))
+      .where('archived', '=', 1)
       .set({ archived: 0 })
       .execute();
   }
@@ -201,14 +221,18 @@ export class InboxRepository {
    * position changes nothing.
    */
   async moveRead(trx: Kysely<Database>, owner: InboxOwner, conversation: InboxConversation, stanzaId: string): Promise<number | undefined> {
-    await this.ensureEntry(trx, owner, conversation);
-    const result = await trx
-      .updateTable('inbox_entries')
-      .where((eb) => eb.and(keyOf(owner, conversation.jid)))
-      .set({ read_id: stanzaId })
-      .where((eb) => eb.or([eb('read_id', 'is', null), eb('read_id', '<', stanzaId)]))
+    if (this.hot && trx.isTransaction) return this.hot.moveInboxRead(owner, conversation, stanzaId);
+    const moved = await trx
+      .insertInto('inbox_entries')
+      .values({ ...newEntry(owner, conversation), read_id: stanzaId })
+      .onConflict((oc) =>
+        oc
+          .columns(['host', 'username', 'conversation'])
+          .doUpdateSet({ read_id: stanzaId })
+          .where((eb) => eb.or([eb('inbox_entries.read_id', 'is', null), eb('inbox_entries.read_id', '<', stanzaId)])),
+      )
       .executeTakeFirst();
-    if (Number(result.numUpdatedRows) === 0) return undefined;
+    if (Number(moved.numInsertedOrUpdatedRows ?? 0) === 0) return undefined;
 
     const cleared = await trx
       .deleteFrom('inbox_unread')
@@ -338,40 +362,6 @@ export class InboxRepository {
     return positions;
   }
 
-  private async ensureEntry(trx: Kysely<Database>, owner: InboxOwner, conversation: InboxConversation): Promise<void> {
-    await trx
-      .insertInto('inbox_entries')
-      .values({
-        host: owner.host,
-        username: owner.username,
-        conversation: conversation.jid,
-        kind: conversation.kind,
-        room_service: conversation.room?.service ?? null,
-        room_name: conversation.room?.name ?? null,
-        last_stanza_id: null,
-        last_at: 0,
-        last_sender: null,
-        last_message_id: null,
-        last_origin_id: null,
-        last_message: null,
-        read_id: null,
-        pinned: 0,
-        archived: 0,
-        muted_until: null,
-      })
-      .onConflict((oc) => oc.columns(['host', 'username', 'conversation']).doNothing())
-      .execute();
-  }
-
-  private async readIdOf(trx: Kysely<Database>, owner: InboxOwner, conversation: string): Promise<string | null> {
-    const row = await trx
-      .selectFrom('inbox_entries')
-      .where((eb) => eb.and(keyOf(owner, conversation)))
-      .select('read_id')
-      .executeTakeFirst();
-    return row?.read_id ?? null;
-  }
-
   private async totals(owner: InboxOwner, filter: InboxFilter): Promise<Pick<InboxPage, 'count' | 'activeCount' | 'unreadCount'>> {
     const row = await this.filtered(owner, filter)
       .select((eb) => [
@@ -410,6 +400,28 @@ export class InboxRepository {
 /** Returns the key columns of one entry, which also select the entry's unread rows. */
 function keyOf(owner: InboxOwner, conversation: string): { host: string; username: string; conversation: string } {
   return { host: owner.host, username: owner.username, conversation };
+}
+
+/** The row of an entry without a message, read position or flags. */
+function newEntry(owner: InboxOwner, conversation: InboxConversation) {
+  return {
+    host: owner.host,
+    username: owner.username,
+    conversation: conversation.jid,
+    kind: conversation.kind,
+    room_service: conversation.room?.service ?? null,
+    room_name: conversation.room?.name ?? null,
+    last_stanza_id: null,
+    last_at: 0,
+    last_sender: null,
+    last_message_id: null,
+    last_origin_id: null,
+    last_message: null,
+    read_id: null,
+    pinned: 0,
+    archived: 0,
+    muted_until: null,
+  } as const;
 }
 
 function filterCondition(eb: EntryBuilder, filter: InboxFilter) {

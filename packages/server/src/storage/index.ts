@@ -5,7 +5,7 @@ import { ArchiveRepository } from './archive.js';
 import { BatchWriter } from './batch-writer.js';
 import { BlocklistRepository } from './blocklist.js';
 import { migrateToLatest, openSqlite } from './db.js';
-import type { DialectName } from './db.js';
+import type { DialectName, SqliteStatements } from './db.js';
 import { InboxRepository } from './inbox.js';
 import { InviteRepository } from './invites.js';
 import { MucArchiveRepository } from './muc-archive.js';
@@ -14,6 +14,7 @@ import { OfflineRepository } from './offline.js';
 import { PepRepository } from './pep.js';
 import { PrivateStorageRepository } from './private-storage.js';
 import { RosterRepository } from './roster.js';
+import { SqliteHotPath } from './sqlite-hot-path.js';
 import type { Database } from './schema.js';
 import { VcardRepository } from './vcards.js';
 
@@ -49,7 +50,7 @@ export type { StoredVcard } from './vcards.js';
 export interface Storage {
   db: Kysely<Database>;
   dialect: DialectName;
-  /** Group commit for durable writes: archive and offline messages go through it. */
+  /** Group commit for durable writes: archive, offline, inbox and PEP writes go through it. */
   batch: BatchWriter;
   accounts: AccountRepository;
   roster: RosterRepository;
@@ -94,7 +95,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   }
 
   const dialect: DialectName = 'sqlite';
-  const db = openSqlite(options.path);
+  const { db, statements } = openSqlite(options.path);
   try {
     await migrateToLatest(db, dialect);
   } catch (error) {
@@ -102,11 +103,13 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     throw error;
   }
 
-  return createStorage(db, dialect);
+  return createStorage(db, dialect, statements);
 }
 
-function createStorage(db: Kysely<Database>, dialect: DialectName): Storage {
-  const batch = new BatchWriter(db);
+/** `statements` serve the hot paths on SQLite; other dialects build every query with Kysely. */
+function createStorage(db: Kysely<Database>, dialect: DialectName, statements?: SqliteStatements): Storage {
+  const batch = new BatchWriter(db, { statements });
+  const hot = statements && new SqliteHotPath(statements);
   return {
     db,
     dialect,
@@ -118,11 +121,11 @@ function createStorage(db: Kysely<Database>, dialect: DialectName): Storage {
     privateStorage: new PrivateStorageRepository(db),
     invites: new InviteRepository(db),
     blocklist: new BlocklistRepository(db),
-    archive: new ArchiveRepository(db),
+    archive: new ArchiveRepository(db, hot),
     mucRooms: new MucRoomRepository(db),
     mucArchive: new MucArchiveRepository(db),
-    pep: new PepRepository(db),
-    inbox: new InboxRepository(db),
+    pep: new PepRepository(db, batch),
+    inbox: new InboxRepository(db, hot),
     close: async () => {
       await batch.close();
       await db.destroy();

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 
+import type { BatchWriter } from './batch-writer.js';
 import type { Database } from './schema.js';
 
 /** A PEP node of one account, with its configuration as stored JSON. */
@@ -37,7 +38,11 @@ function toItem(row: ItemRow): StoredPepItem {
 
 /** Personal eventing (XEP-0163) nodes and items, keyed by account and node name. */
 export class PepRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  /** Publishes go through `batch`, so that they share the commit of the messages that cause most of them. */
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly batch: BatchWriter,
+  ) {}
 
   /** Returns the node, or null if the account has no node of that name. */
   async getNode(host: string, username: string, node: string): Promise<StoredPepNode | null> {
@@ -101,11 +106,11 @@ export class PepRepository {
 
   /**
    * Stores `item` as the newest item of the node, creating the node first when it does not
-   * exist, in one transaction. An item with the same id is replaced and becomes the newest.
+   * exist, as one batch write. An item with the same id is replaced and becomes the newest.
    * Returns true when the node was created.
    */
   async publish(host: string, username: string, node: string, item: StoredPepItem, options: PepPublishOptions): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.batch.write(async (trx) => {
       const created = await trx
         .insertInto('pep_nodes')
         .values({ host, username, node, config: options.createConfig, created_at: item.publishedAt })

@@ -24,6 +24,11 @@ export class InboxPushes {
     this.subscribed.delete(session);
   }
 
+  /** True when a session of `owner` gets pushes, so that a changed entry is worth reading back. */
+  hasSubscriber(owner: JID): boolean {
+    return this.server.sessions.resources(owner).some((session) => this.subscribed.has(session));
+  }
+
   /** Sends `entry` to every subscribed session of `owner`; an entry without a message is not listed, so it is not pushed. */
   push(owner: JID, entry: InboxEntry): void {
     if (entry.lastStanzaId === null) return;

@@ -127,7 +127,7 @@ export class InboxRecorder {
     const side: Side = { owner, conversation, stanzaId: event.stanzaId, own: true };
     const outcome = await this.server.storage.batch.write(async (trx) => {
       const cleared = await this.server.storage.inbox.moveRead(trx, ownerKey(owner), conversation, event.stanzaId);
-      const entry = await this.server.storage.inbox.get(ownerKey(owner), conversation.jid, trx);
+      const entry = await this.entryForPushes(trx, side);
       return { side, entry, movedTo: cleared === undefined ? undefined : event.stanzaId };
     });
     await this.announce([outcome]);
@@ -167,7 +167,13 @@ export class InboxRecorder {
     } else if (change.kind === 'correction' || change.kind === 'retraction') {
       await this.applyEdit(trx, owner, side, message, change);
     }
-    return { side, entry: await inbox.get(owner, side.conversation.jid, trx), movedTo };
+    return { side, entry: await this.entryForPushes(trx, side), movedTo };
+  }
+
+  /** Reads the entry of `side` back when a session of its owner gets pushes. */
+  private async entryForPushes(trx: Kysely<Database>, side: Side): Promise<InboxEntry | undefined> {
+    if (!this.pushes.hasSubscriber(side.owner)) return undefined;
+    return this.server.storage.inbox.get(ownerKey(side.owner), side.conversation.jid, trx);
   }
 
   /** Applies a correction or retraction to the entry's last message, and a retraction to the unread count. */
