@@ -395,7 +395,7 @@ function selfPing(occupant: string): Element {
   return x('iq', NS.CLIENT, { type: 'get', to: occupant, id: 's2c1' }, x('ping', NS.PING));
 }
 
-/** Answers a ping that the room forwards to this client instead of answering it itself. */
+/** Replies to the next ping that the room forwards to this client's occupant JID. */
 function answerForwardedPing(client: TestClient, occupant: string): void {
   client
     .next((el) => el.name === 'iq' && el.attr('type') === 'get' && el.attr('from') === occupant && el.getChild('ping', NS.PING) !== undefined, 3000)

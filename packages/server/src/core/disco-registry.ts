@@ -7,7 +7,7 @@ export interface DiscoIdentity {
   name?: string;
 }
 
-/** Answers service discovery about the nodes of an account, such as PEP nodes, for one requester. */
+/** Source of service discovery results about an account's nodes, such as PEP nodes, filtered for one requester. */
 export interface AccountNodeProvider {
   /** Returns the `<item/>` elements of the account's disco#items that the requester may see. */
   items(request: IqRequest): Promise<Element[]>;

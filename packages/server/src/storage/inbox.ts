@@ -402,7 +402,7 @@ function keyOf(owner: InboxOwner, conversation: string): { host: string; usernam
   return { host: owner.host, username: owner.username, conversation };
 }
 
-/** The row of an entry without a message, read position or flags. */
+/** Builds the row of an entry without a message, read position or flags. */
 function newEntry(owner: InboxOwner, conversation: InboxConversation) {
   return {
     host: owner.host,

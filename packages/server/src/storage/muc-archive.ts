@@ -5,8 +5,7 @@ import type { ArchiveRewrite } from './archive.js';
 import { type ArchivePageRequest, type KeyBounds, type MessagePage, readPage } from './archive-paging.js';
 import type { Database, MucArchiveMessagesTable } from './schema.js';
 
-/** Kind of an archived room message: a message, or a subject change (a subject and no body). */
-/** What an archived room message is: content for history, a subject change, or a chat marker (XEP-0333). */
+/** Kind of an archived room message: history content, a subject change (a subject and no body), or a chat marker (XEP-0333). */
 export type MucArchiveKind = 'message' | 'subject' | 'marker';
 
 /** A message to add to one room's archive. */

@@ -161,8 +161,8 @@ export class InboxRecorder {
         stanza,
       };
       await inbox.addMessage(trx, owner, side.conversation, record, countsAsUnread(change, message.sender, side.owner.toString()));
-      // Other devices learn of a read that clears unread messages; a message sent with
-      // nothing unread moves the position too, but announcing it would cost a PEP write per message.
+      // A message sent with nothing unread moves the position without 'inbox/read', because
+      // announcing it would cost a PEP write per message. Other devices see it in inbox pushes.
       if (side.own && ((await inbox.moveRead(trx, owner, side.conversation, side.stanzaId)) ?? 0) > 0) movedTo = side.stanzaId;
     } else if (change.kind === 'correction' || change.kind === 'retraction') {
       await this.applyEdit(trx, owner, side, message, change);

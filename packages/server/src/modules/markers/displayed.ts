@@ -27,7 +27,7 @@ export function readMarkerId(message: Element): string | undefined {
 /**
  * Resolves the marker in a message a user sent to the read position it stands for, or
  * undefined when it marks no message in the archives. A groupchat marker carries the
- * room's stanza id (XEP-0333 section 4); a 1:1 marker carries the marked message's 'id'
+ * room's stanza id (XEP-0333 section 4). A 1:1 marker carries the marked message's 'id'
  * or origin-id, and some clients send its stanza id instead.
  */
 export async function markerPosition(server: ServerContext, event: OutboundEvent): Promise<MarkerPosition | undefined> {

@@ -1,7 +1,7 @@
 /**
- * Group read receipts, a Parley extension (docs/protocol.md): the sender of a room message,
- * or an admin or owner of the room, requests from its own account which members have read
- * the message, judged from each member's read position in the room.
+ * Group read receipts, a Parley extension described in docs/protocol.md. The sender of a
+ * room message, or an admin or owner of the room, asks its own account which members have
+ * read the message. The answer compares each member's read position in the room with it.
  */
 import { type Element, JID, StanzaError, x } from '@parley/xmpp';
 import type { ServerContext } from '../../core/context.js';

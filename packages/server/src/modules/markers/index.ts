@@ -1,8 +1,8 @@
 /**
  * Chat markers (XEP-0333) as read positions, and Parley's group read receipts. The router
- * and the archive handle markers like any message; this module turns the displayed and
- * acknowledged markers a user sends into `read/position` events, and returns which members
- * have read a room message.
+ * and the archive handle markers like any message. This module turns the displayed and
+ * acknowledged markers a user sends into `read/position` events, and reports which
+ * members have read a room message.
  */
 import { defineModule } from '../../core/module.js';
 import { onMessageSent } from './displayed.js';

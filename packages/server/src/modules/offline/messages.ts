@@ -148,9 +148,9 @@ export class OfflineMessages {
   }
 
   /**
-   * Sends messages of `batch` until the session closes; returns how many were handled,
-   * including those dropped as unparsable or by a 'stored/deliver' handler (a block set
-   * after the message was stored).
+   * Sends messages of `batch` until the session closes and returns how many were handled.
+   * That count includes messages dropped as unparsable or by a 'stored/deliver' handler,
+   * such as a block set after the message was stored.
    */
   private async sendBatch(session: ClientSession, batch: OfflineMessage[]): Promise<number> {
     let handled = 0;

@@ -22,9 +22,9 @@ export interface HistoryLimits {
 }
 
 /**
- * Returns the number of stanzas to read: `maxstanzas` when given, otherwise the default
- * when the request names no limit at all, and otherwise as many as the time limits allow;
- * in every case at most `limits.max`.
+ * Returns the number of stanzas to read, at most `limits.max`. That is `maxstanzas` when
+ * given, the default when the request names no limit, and otherwise `limits.max`, so that
+ * the other limits decide.
  */
 export function stanzaLimit(request: HistoryRequest, limits: HistoryLimits): number {
   const named = request.maxstanzas ?? (request.maxchars === undefined && request.seconds === undefined && request.since === undefined ? limits.defaultMax : limits.max);

@@ -7,8 +7,8 @@ import { hasChatMarker } from '../../mam/policy.js';
  * Returns how `message` is archived, or undefined when it is not. Only groupchat messages
  * are, and never with a `<no-store/>` or `<no-permanent-store/>` hint. A subject and no
  * body is a subject change (XEP-0045 section 8.1). A body, a correction, a retraction, or
- * any content with a `<store/>` hint is a message. A chat marker alone is a marker, kept so
- * that a member who was away sees what others have read; join history leaves it out. Chat
+ * any content with a `<store/>` hint is a message. A chat marker alone is a marker. It is kept
+ * so that a member who was away can read what others have read, and join history leaves it out. Chat
  * states alone are none of these.
  */
 export function roomArchiveKind(message: Element): MucArchiveKind | undefined {
