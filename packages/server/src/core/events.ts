@@ -54,6 +54,18 @@ export interface AccountEvent {
   username: string;
 }
 
+/** Fields of an account's profile that an update changed, by their API names. */
+export interface AccountUpdatedEvent extends AccountEvent {
+  changed: string[];
+}
+
+/** An account that a user registered themselves, in-band (XEP-0077) or through the HTTP registration endpoint. */
+export interface AccountRegisteredEvent extends AccountEvent {
+  via: 'xmpp' | 'http';
+  /** Whether an invitation token was used. */
+  invited: boolean;
+}
+
 /** The occupant behind a groupchat message: its nick and the full JID of its session. */
 export interface MucSender {
   nick: string;
@@ -145,6 +157,12 @@ export interface ServerEvents {
   'private/stored': PrivateStoredEvent;
   'account/created': AccountEvent;
   'account/deleted': AccountEvent;
+  /** An account's profile, department, groups or avatar changed (admin API, import or vCard). */
+  'account/updated': AccountUpdatedEvent;
+  'account/disabled': AccountEvent;
+  'account/enabled': AccountEvent;
+  /** Fired after 'account/created' when the account came from self-registration. */
+  'account/registered': AccountRegisteredEvent;
   /** A groupchat message after a room archived it and sent it to every occupant. */
   'muc/message': MucMessageEvent;
   /** A user's client or the server saw that `owner` has read `conversation` up to `stanzaId`. */
