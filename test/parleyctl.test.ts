@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -128,5 +128,41 @@ describe('parleyctl', () => {
   it('prints the checked config', async () => {
     const run = await parleyctl(['-c', configFile, 'check-config']);
     expect(JSON.parse(run.stdout).domain).toBe('example.test');
+  });
+});
+
+/** Runs parleyctl with standard output a pipe whose reader closed before the first write, as `| head` leaves it. */
+function parleyctlWithClosedOutput(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(TSX, ['--conditions=source', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill(), 30_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stderr });
+    });
+  });
+}
+
+describe('parleyctl output into a closed pipe', () => {
+  it.each([[['users']], [['check-config']], [['token', 'list']]])('exits cleanly from %j', async (args) => {
+    const run = await parleyctlWithClosedOutput(['-c', configFile, ...args]);
+    expect(run.stderr).not.toMatch(/EPIPE|Error/);
+    expect(run.signal).toBeNull();
+    expect(run.code).toBe(0);
+  });
+
+  it('finishes the work and keeps the exit status', async () => {
+    const created = await parleyctlWithClosedOutput(['-c', configFile, 'adduser', 'piped', '--password', 'secret-1']);
+    expect(created.stderr).not.toMatch(/EPIPE|Error/);
+    expect(created.code).toBe(0);
+    expect(await server.server.storage.accounts.exists(server.domain, 'piped')).toBe(true);
+
+    const again = await parleyctlWithClosedOutput(['-c', configFile, 'adduser', 'piped', '--password', 'secret-1']);
+    expect(again.stderr).toMatch(/already exists/);
+    expect(again.code).toBe(1);
   });
 });

@@ -20,8 +20,8 @@ export interface TestServer {
   createAccount(username: string, password: string): Promise<void>;
   /** Stops the server and removes its data folder. */
   stop(): Promise<void>;
-  /** Stops the server and starts it again on the same data folder and ports. */
-  restart(): Promise<void>;
+  /** Stops the server and starts it again on the same data folder and ports; `whileStopped` runs in between. */
+  restart(whileStopped?: () => Promise<void>): Promise<void>;
 }
 
 /**
@@ -71,8 +71,9 @@ async function startInFolder(dataDir: string, overrides: Record<string, unknown>
       await server.stop();
       await rm(dataDir, { recursive: true, force: true });
     },
-    async restart(): Promise<void> {
+    async restart(whileStopped?: () => Promise<void>): Promise<void> {
       await server.stop();
+      await whileStopped?.();
       server = await launch(restartConfig);
     },
   };

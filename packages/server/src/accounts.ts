@@ -1,5 +1,6 @@
 import { JidError, StanzaError, jid } from '@parley/xmpp';
 import { deriveCredentials } from './auth/credentials.js';
+import { FastTokens } from './auth/fast-tokens.js';
 import { SaslPrepError } from './auth/saslprep.js';
 import type { ServerContext } from './core/context.js';
 
@@ -47,10 +48,11 @@ export async function createAccount(server: AccountContext, username: string, pa
   return prepared;
 }
 
-/** Replaces the account's credentials; existing sessions stay connected. */
+/** Replaces the account's credentials and revokes its FAST tokens; existing sessions stay connected. */
 export async function changePassword(server: AccountContext, username: string, password: string): Promise<void> {
   const host = server.config.domain;
   await server.storage.accounts.setCredentials(host, username, await credentialsFor(server, password));
+  await FastTokens.revokeAccount(server.storage.db, host, username);
 }
 
 /**

@@ -1,13 +1,34 @@
 #!/usr/bin/env node
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.js';
-import { AccountError, changePassword, createAccount, deleteAccount, prepareUsername } from './accounts.js';
+import pino from 'pino';
+import { AccountError, type AccountContext, changePassword, createAccount, deleteAccount, prepareUsername } from './accounts.js';
+import { redactConfig } from './config-redact.js';
+import { controlRequest, requestIfRunning } from './control-client.js';
 import { controlSocketPath, type SessionInfo } from './core/control-socket.js';
+import { outboxHooks } from './provisioning/outbox.js';
 import { openStorage, type Storage } from './storage/index.js';
+import { addTokenCommands } from './admin/token-command.js';
+import { runImportCommand } from './provisioning/import-command.js';
+import { addWebhookCommands } from './webhooks/cli-commands.js';
+
+/**
+ * Discards output once the reader of `stream` has gone, as with `parleyctl users | head -1`.
+ * The command still finishes its work and closes the database, and the exit status stays the
+ * command's, so a closed pipe never turns into an EPIPE crash.
+ */
+function ignoreClosedReader(stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+    throw err;
+  });
+}
+
+ignoreClosedReader(process.stdout);
+ignoreClosedReader(process.stderr);
 
 const program = new Command('parleyctl')
   .description('Manage a Parley server: accounts, invitations, live sessions and configuration.')
@@ -51,10 +72,11 @@ program
   .option('-p, --password <password>', 'password (visible in the process list and shell history; prefer standard input)')
   .action(async (username: string, options: { password?: string }) => {
     const password = options.password ?? (await readPassword('Password: '));
-    await withStorage(async (storage, cfg) => {
-      const prepared = await createAccount({ config: cfg, storage }, username, password);
-      console.log(`created ${prepared}@${cfg.domain}`);
+    const created = await throughServerOrDatabase({ command: 'create-account', username, password }, async (context) => {
+      const prepared = await createAccount(context, username, password);
+      return { created: `${prepared}@${context.config.domain}` };
     });
+    console.log(`created ${String(created.created)}`);
   });
 
 program
@@ -63,19 +85,12 @@ program
   .action(async (username: string) => {
     const cfg = config();
     const prepared = prepareUsername(username, cfg.domain);
-    const response = await controlRequest(controlSocketPath(cfg.data_dir), { command: 'delete-account', username: prepared }).catch(
-      (err: unknown) => (err instanceof ServerNotRunningError ? undefined : Promise.reject(err)),
-    );
-    if (response !== undefined) {
-      if (typeof response.error === 'string') throw new Error(response.error);
-      console.log(`deleted ${prepared}@${cfg.domain}`);
-      return;
-    }
-    await withStorage(async (storage) => {
-      if (!(await storage.accounts.exists(cfg.domain, prepared))) throw new Error(`no account ${prepared}@${cfg.domain}`);
-      await deleteAccount({ config: cfg, storage }, prepared);
-      console.log(`deleted ${prepared}@${cfg.domain}`);
+    await throughServerOrDatabase({ command: 'delete-account', username: prepared }, async (context) => {
+      if (!(await context.storage.accounts.exists(cfg.domain, prepared))) throw new Error(`no account ${prepared}@${cfg.domain}`);
+      await deleteAccount(context, prepared);
+      return {};
     });
+    console.log(`deleted ${prepared}@${cfg.domain}`);
   });
 
 program
@@ -84,12 +99,14 @@ program
   .option('-p, --password <password>', 'new password (prefer standard input)')
   .action(async (username: string, options: { password?: string }) => {
     const password = options.password ?? (await readPassword('New password: '));
-    await withStorage(async (storage, cfg) => {
-      const prepared = prepareUsername(username, cfg.domain);
-      if (!(await storage.accounts.exists(cfg.domain, prepared))) throw new Error(`no account ${prepared}@${cfg.domain}`);
-      await changePassword({ config: cfg, storage }, prepared, password);
-      console.log(`password changed for ${prepared}@${cfg.domain}`);
+    const cfg = config();
+    const prepared = prepareUsername(username, cfg.domain);
+    await throughServerOrDatabase({ command: 'set-password', username: prepared, password }, async (context) => {
+      if (!(await context.storage.accounts.exists(cfg.domain, prepared))) throw new Error(`no account ${prepared}@${cfg.domain}`);
+      await changePassword(context, prepared, password);
+      return {};
     });
+    console.log(`password changed for ${prepared}@${cfg.domain}`);
   });
 
 program
@@ -135,32 +152,52 @@ program
   });
 
 program
+  .command('import <file>')
+  .description('create or update accounts from a CSV or JSON lines file, through the running server or on the database; prints a summary and the failed rows')
+  .option('-f, --format <format>', 'csv or jsonl (default: from the file extension)')
+  .option('-r, --report <file>', 'write the report of every row to this file as JSON')
+  .action(async (file: string, options: { format?: string; report?: string }) => {
+    const cfg = config();
+    const { report, direct } = await runImportCommand(cfg, withStorage, file, options, (line) => console.log(line));
+    if (direct) await afterDirectChange(cfg);
+    if (report.failed > 0) process.exitCode = 1;
+  });
+
+addTokenCommands(program, withStorage);
+addWebhookCommands(program, withStorage);
+
+program
   .command('check-config')
-  .description('validate the configuration and print it with defaults filled in')
+  .description('validate the configuration and print it with defaults filled in and secrets redacted')
   .action(() => {
-    console.log(JSON.stringify(config(), null, 2));
+    console.log(JSON.stringify(redactConfig(config()), null, 2));
   });
 
-class ServerNotRunningError extends Error {}
+/**
+ * Runs an account change in the running server, whose modules and webhooks see it at once.
+ * Without a server, `direct` makes the change on the database and its account events go to
+ * the outbox, which the server replays when it starts. Returns the server's answer or
+ * what `direct` returns.
+ */
+async function throughServerOrDatabase(request: Record<string, unknown>, direct: (context: AccountContext) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  const cfg = config();
+  const response = await requestIfRunning(controlSocketPath(cfg.data_dir), request);
+  if (response !== undefined) {
+    if (typeof response.error === 'string') throw new Error(response.error);
+    return response;
+  }
 
-/** Sends one request over the control socket of the running server and returns its JSON response. */
-function controlRequest(socketPath: string, request: Record<string, unknown>): Promise<Record<string, unknown>> {
-  return new Promise((resolve, reject) => {
-    const connection = createConnection(socketPath);
-    let buffered = '';
-    connection.setEncoding('utf8');
-    connection.on('connect', () => connection.write(JSON.stringify(request) + '\n'));
-    connection.on('data', (chunk: string) => {
-      buffered += chunk;
-      if (!buffered.includes('\n')) return;
-      connection.end();
-      resolve(JSON.parse(buffered) as Record<string, unknown>);
-    });
-    connection.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') reject(new ServerNotRunningError(`no server is running with the control socket ${socketPath}`));
-      else reject(new Error(`cannot reach the server at ${socketPath}: ${err.message}`));
-    });
-  });
+  // Hook failures are logged at debug level; only warnings reach standard error.
+  const log = pino({ level: 'warn' }, pino.destination(2));
+  const result = await withStorage((storage) => direct({ config: cfg, storage, hooks: outboxHooks(storage, log) }));
+  await afterDirectChange(cfg);
+  return result;
+}
+
+/** Tells the administrator when the change reaches the server, and asks a server that started meanwhile to replay it now. */
+async function afterDirectChange(cfg: Config): Promise<void> {
+  const replayed = await requestIfRunning(controlSocketPath(cfg.data_dir), { command: 'replay-outbox' }).catch(() => undefined);
+  if (replayed === undefined) console.error('parleyctl: no server is running; the directory, vCards, shared rosters and webhooks get this change when it starts');
 }
 
 async function querySessions(socketPath: string): Promise<SessionInfo[]> {

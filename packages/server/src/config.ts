@@ -21,6 +21,8 @@ export const ConfigSchema = Type.Object(
         c2s_tls_port: Port(5223, 'TCP client port with direct TLS (XEP-0368)'),
         http_port: Port(5280, 'HTTP port (WebSocket, host-meta)'),
         https_port: Port(5443, 'HTTPS port'),
+        component_host: Type.String({ default: '127.0.0.1', description: 'address the external component listener (XEP-0114) binds to' }),
+        component_port: Port(5347, 'external component port (XEP-0114), opened only when [[components]] are configured'),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -49,6 +51,37 @@ export const ConfigSchema = Type.Object(
         max_failures: Type.Integer({ minimum: 1, maximum: 1000, default: 5, description: 'failed logins per IP or account before back-off starts' }),
         failure_window_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: 'seconds over which failures are counted' }),
         max_backoff_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 300, description: 'maximum back-off after repeated failures, in seconds' }),
+        external_url: Type.String({
+          default: '',
+          pattern: '^(https?://.+)?$',
+          description: 'http(s) URL that checks passwords with POST {username, domain, password}; empty disables external authentication',
+        }),
+        external_mode: Type.Union([Type.Literal('fallback'), Type.Literal('always')], {
+          default: 'fallback',
+          description:
+            'fallback: ask the external endpoint only for accounts without local credentials and store SCRAM keys on success; always: every login uses PLAIN and the endpoint decides',
+        }),
+        external_timeout_ms: Type.Integer({ minimum: 100, maximum: 60_000, default: 3000, description: 'time limit of one external password check, in milliseconds' }),
+        external_cache_s: Type.Integer({
+          minimum: 0,
+          maximum: 86_400,
+          default: 300,
+          description: 'seconds a successful external check is cached (as a salted hash), also while the endpoint is down; 0 disables the cache',
+        }),
+        sasl2: Type.Boolean({ default: true, description: 'offer SASL2 (XEP-0388) with Bind 2 (XEP-0386) and FAST (XEP-0484) beside SASL' }),
+        legacy_sasl: Type.Boolean({ default: true, description: 'offer SASL of RFC 6120 with resource binding; false leaves SASL2 alone' }),
+        fast_token_lifetime_s: Type.Integer({
+          minimum: 0,
+          maximum: 31_536_000,
+          default: 1_209_600,
+          description: 'seconds a FAST token (XEP-0484) is valid; 0 disables FAST',
+        }),
+        fast_rotate_before_s: Type.Integer({
+          minimum: 0,
+          maximum: 31_536_000,
+          default: 259_200,
+          description: 'a FAST login this many seconds or less before the token expires gets a new token',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -101,6 +134,27 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    push: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'offer push notifications (XEP-0357) to app servers that clients enable' }),
+        include_body: Type.Boolean({ default: false, description: 'send the last message body to app servers; otherwise notifications carry only the count and the sender' }),
+        min_interval_ms: Type.Integer({
+          minimum: 0,
+          maximum: 3_600_000,
+          default: 5000,
+          description: 'shortest time between two notifications to one device, in milliseconds; messages in between are summed up in one notification at the end',
+        }),
+        max_registrations: Type.Integer({ minimum: 1, maximum: 1000, default: 20, description: 'app server and node pairs one account may enable' }),
+        timeout_ms: Type.Integer({ minimum: 100, maximum: 300_000, default: 30_000, description: 'milliseconds to wait for an app server to reply to a notification before it counts as failed' }),
+        max_failures: Type.Integer({
+          minimum: 1,
+          maximum: 1000,
+          default: 20,
+          description: 'timeouts and transient errors in a row after which a registration is removed; permanent errors such as item-not-found remove it at once',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     muc: Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'serve multi-user chat rooms (XEP-0045)' }),
@@ -122,6 +176,16 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    anonymous: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: 'serve SASL ANONYMOUS (RFC 4505) logins on the anonymous domain; nothing of such a session is kept after it ends' }),
+        domain: Type.String({ default: '', description: 'domain of anonymous users; empty means anon.DOMAIN' }),
+        logins_per_ip_per_hour: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 20, description: 'anonymous logins one IP address (IPv6: one /64) may make per hour' }),
+        max_sessions: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: 'anonymous sessions open at the same time' }),
+        max_session_s: Type.Integer({ minimum: 0, maximum: 31_536_000, default: 86_400, description: 'seconds after which an anonymous session is closed; 0 means no limit' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     pep: Type.Object(
       {
         max_item_bytes: Type.Integer({ minimum: 1024, maximum: 16_777_216, default: 131_072, description: 'largest PEP item payload accepted, in bytes of serialized XML' }),
@@ -129,6 +193,74 @@ export const ConfigSchema = Type.Object(
         max_nodes_per_account: Type.Integer({ minimum: 1, maximum: 100_000, default: 100, description: 'PEP nodes one account may have' }),
       },
       { default: {}, additionalProperties: false },
+    ),
+    directory: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'serve the organisation directory (XEP-0055 search) and list it in the server\'s disco#items' }),
+        domain: Type.String({ default: '', description: 'domain of the directory service; empty means directory.DOMAIN' }),
+        access: Type.Union([Type.Literal('local'), Type.Literal('anyone')], {
+          default: 'local',
+          description: 'who may search: authenticated accounts of this domain, or any entity that can reach the service',
+        }),
+        fields: Type.Array(Type.Union(['name', 'department', 'title', 'email'].map((field) => Type.Literal(field))), {
+          default: ['name', 'department', 'title', 'email'],
+          description: 'profile fields shown in search results besides the JID',
+        }),
+        max_results: Type.Integer({ minimum: 1, maximum: 1000, default: 50, description: 'largest page of search results; a client asking for more (RSM max) gets this many' }),
+        organization: Type.String({ default: '', description: 'organisation name written to ORG/ORGNAME of the vCards that profiles fill' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    api: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'serve the admin REST API under /api/v1 on the HTTP and HTTPS listeners (bearer tokens from parleyctl token create)' }),
+        max_body_bytes: Type.Integer({ minimum: 1024, maximum: 67_108_864, default: 1_048_576, description: 'largest request body of the admin API, in bytes; routes may set a different limit' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    webhooks: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'queue account events for the configured webhook endpoints and send them' }),
+        timeout_ms: Type.Integer({ minimum: 100, maximum: 120_000, default: 10_000, description: 'milliseconds one delivery attempt may take, connection included' }),
+        max_attempts: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'attempts per delivery before it is marked failed' }),
+        backoff_base_ms: Type.Integer({ minimum: 10, maximum: 86_400_000, default: 30_000, description: 'wait before the second attempt; each further wait doubles, with random jitter' }),
+        backoff_max_ms: Type.Integer({ minimum: 10, maximum: 604_800_000, default: 3_600_000, description: 'longest wait between two attempts' }),
+        concurrency: Type.Integer({ minimum: 1, maximum: 64, default: 4, description: 'deliveries sent at the same time' }),
+        allow_private_addresses: Type.Boolean({
+          default: false,
+          description: 'allow endpoints on loopback, private, link-local and other non-public addresses (for tests and internal receivers)',
+        }),
+        retention_days: Type.Integer({ minimum: 1, maximum: 3650, default: 30, description: 'days delivered and failed deliveries stay visible before they are deleted' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    web: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'serve the web client at / on the HTTP and HTTPS listeners' }),
+        root: Type.String({ default: '', description: "folder of the built web client; empty uses packages/web/dist next to the server package" }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    bosh: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'serve BOSH (XEP-0124, XEP-0206) at /http-bind on the HTTP and HTTPS listeners' }),
+        max_wait_s: Type.Integer({ minimum: 1, maximum: 300, default: 60, description: 'longest time the server holds a BOSH request open without data; a client asking for more gets this' }),
+        inactivity_s: Type.Integer({ minimum: 2, maximum: 3600, default: 60, description: 'seconds a BOSH session may go without a request before it ends' }),
+        max_hold: Type.Integer({ minimum: 0, maximum: 10, default: 1, description: 'BOSH requests the server holds at once at most (the client asks with hold)' }),
+        polling_s: Type.Integer({ minimum: 0, maximum: 60, default: 2, description: 'shortest interval between two empty requests of a polling BOSH session (hold 0)' }),
+        max_body_bytes: Type.Integer({ minimum: 10_000, maximum: 67_108_864, default: 1_048_576, description: 'largest BOSH request body, in bytes; each stanza in it is also held to sessions.max_stanza_bytes' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    components: Type.Array(
+      Type.Object(
+        {
+          domain: Type.String({ minLength: 1, description: 'domain routed to the component, such as bridge.example.org' }),
+          secret: Type.String({ minLength: 1, description: 'shared secret of the XEP-0114 handshake' }),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'external components (XEP-0114) that may connect to the component port' },
     ),
     server_info: Type.Object(
       {
@@ -207,7 +339,28 @@ export function validateConfig(raw: Record<string, unknown>, file?: string, from
   if (Boolean(config.tls.cert) !== Boolean(config.tls.key)) {
     throw new ConfigError(`invalid configuration in ${source}: tls.cert and tls.key must be set together`);
   }
+  checkComponents(config, source);
   return config;
+}
+
+/** The domain of anonymous users: `[anonymous] domain`, or anon.DOMAIN when it is empty. */
+export function anonymousDomainOf(config: Pick<Config, 'domain' | 'anonymous'>): string {
+  return (config.anonymous.domain || `anon.${config.domain}`).toLowerCase();
+}
+
+/** Lower-cases component domains and rejects one served twice or also served by the server itself. */
+function checkComponents(config: Config, source: string): void {
+  const taken = new Set([config.domain, config.muc.enabled ? config.muc.domain || `conference.${config.domain}` : '']);
+  const anonymous = config.anonymous.enabled ? anonymousDomainOf(config) : '';
+  if (anonymous !== '' && taken.has(anonymous)) throw new ConfigError(`invalid configuration in ${source}: anonymous.domain ${anonymous} is already served`);
+  taken.add(anonymous);
+  for (const [index, component] of config.components.entries()) {
+    component.domain = component.domain.toLowerCase();
+    if (taken.has(component.domain)) {
+      throw new ConfigError(`invalid configuration in ${source}: components.${index}.domain ${component.domain} is already served`);
+    }
+    taken.add(component.domain);
+  }
 }
 
 function describeError(error: { path: string; message: string; value: unknown; schema: TSchema }, source: string): string {

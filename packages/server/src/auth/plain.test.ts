@@ -42,6 +42,13 @@ describe('PlainServer', () => {
     expect(await server.start(message('', 'juliet', 'Secret'))).toEqual({ kind: 'failure', condition: 'not-authorized', username: 'juliet' });
   });
 
+  it('fails temporarily when the checker is unavailable', async () => {
+    const server = new PlainServer({ verify: async () => 'unavailable' });
+    const step = await server.start(message('', 'juliet', 'secret'));
+    expect(step).toMatchObject({ kind: 'failure', condition: 'temporary-auth-failure' });
+    expect(step).not.toHaveProperty('username');
+  });
+
   it('answers an unknown user like a wrong password', async () => {
     const server = new PlainServer({ verify: await accountStore('secret') });
     expect(await server.start(message('', 'romeo', 'secret'))).toEqual({ kind: 'failure', condition: 'not-authorized', username: 'romeo' });

@@ -3,8 +3,12 @@ import { SaslPrepError } from './errors.js';
 import type { SaslFailureCondition, SaslMechanism, SaslStep } from './mechanisms.js';
 import { prepUsername } from './saslprep.js';
 
-/** Result of a password check: 'unknown' when no account has that username. */
-export type PlainVerdict = 'ok' | 'wrong' | 'unknown';
+/**
+ * Result of a password check: 'unknown' when no account has that username,
+ * 'unavailable' when the service that checks it (an external endpoint) cannot answer,
+ * 'disabled' when the account is disabled and the password was not checked.
+ */
+export type PlainVerdict = 'ok' | 'wrong' | 'unknown' | 'unavailable' | 'disabled';
 
 /** Options of one PLAIN exchange. */
 export interface PlainServerOptions {
@@ -61,6 +65,8 @@ export class PlainServer implements SaslMechanism {
     }
 
     const verdict = await this.check(username, password);
+    if (verdict === 'unavailable') return this.fail('temporary-auth-failure', 'The password cannot be checked now; try again later.');
+    if (verdict === 'disabled') return this.fail('account-disabled', 'This account is disabled.');
     if (verdict !== 'ok') {
       this.state = 'done';
       return { kind: 'failure', condition: 'not-authorized', username };

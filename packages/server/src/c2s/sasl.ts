@@ -1,6 +1,7 @@
 import { type Element, JidError, NS, StreamError, jid, x } from '@parley/xmpp';
+import { ANONYMOUS, AnonymousServer } from '../auth/anonymous.js';
 import { buildChannelBindingFeature } from '../auth/channel-binding.js';
-import { verifyPassword } from '../auth/credentials.js';
+import { checkPlainPassword } from '../auth/password-check.js';
 import {
   type SaslFailureCondition,
   type SaslMechanism,
@@ -11,6 +12,7 @@ import {
   type MechanismContext,
 } from '../auth/mechanisms.js';
 import type { PlainVerdict } from '../auth/plain.js';
+import { admitAnonymous } from './anonymous.js';
 import type { ClientSession } from './session.js';
 
 /** Retries one stream may make after a failure (RFC 6120 6.4.5: at least 2, at most 5). */
@@ -30,10 +32,12 @@ export class SaslNegotiation {
   features(): Element[] {
     const { session } = this;
     if (session.tlsRequired() && !session.transport.secure) return [];
-    const context = this.context();
-    const names = listMechanisms({ ...context, channelBindingTypes: context.channelBindings.map((binding) => binding.type) });
-    const features = [x('mechanisms', NS.SASL, {}, ...names.map((name) => x('mechanism', NS.SASL, {}, name)))];
-    if (context.channelBindings.length > 0) features.push(buildChannelBindingFeature(context.channelBindings.map((binding) => binding.type)));
+    const bindings = session.transport.channelBindings();
+    const features: Element[] = [];
+    if (session.server.config.auth.legacy_sasl) {
+      features.push(x('mechanisms', NS.SASL, {}, ...offeredMechanisms(session).map((name) => x('mechanism', NS.SASL, {}, name))));
+    }
+    if (bindings.length > 0) features.push(buildChannelBindingFeature(bindings.map((binding) => binding.type)));
     return features;
   }
 
@@ -57,7 +61,8 @@ export class SaslNegotiation {
       this.fail('temporary-auth-failure', `Too many failed attempts; try again in ${Math.ceil(decision.retryAfterMs / 1000)} s.`);
       return undefined;
     }
-    this.mechanism = createMechanism(auth.attr('mechanism') ?? '', this.context()) ?? undefined;
+    const name = auth.attr('mechanism') ?? '';
+    this.mechanism = this.session.server.config.auth.legacy_sasl ? createSessionMechanism(this.session, name) : undefined;
     if (!this.mechanism) {
       this.fail('invalid-mechanism', `The mechanism "${auth.attr('mechanism') ?? ''}" is not offered.`);
       return undefined;
@@ -92,7 +97,7 @@ export class SaslNegotiation {
     }
     this.mechanism = undefined;
     if (step.kind === 'failure') {
-      if (step.username !== undefined) this.recordGuess(step.username);
+      if (step.username !== undefined) recordGuess(this.session, step.username);
       this.fail(step.condition, step.text);
       return undefined;
     }
@@ -100,33 +105,13 @@ export class SaslNegotiation {
   }
 
   private async succeed(saslUsername: string, data: Buffer): Promise<string | undefined> {
-    const { server, transport } = this.session;
-    const username = prepareLocal(saslUsername, server.config.domain) ?? saslUsername;
-    const throttle = server.authThrottle.check(transport.remoteAddress, username);
-    if (!throttle.allowed) {
-      this.fail('temporary-auth-failure', `Too many failed attempts; try again in ${Math.ceil(throttle.retryAfterMs / 1000)} s.`);
+    const admission = await admitAccount(this.session, saslUsername);
+    if (!admission.ok) {
+      this.fail(admission.condition, admission.text);
       return undefined;
     }
-    const account = await server.storage.accounts.get(server.config.domain, username);
-    if (!account) {
-      this.recordGuess(username);
-      this.fail('not-authorized');
-      return undefined;
-    }
-    if (account.disabled) {
-      this.fail('account-disabled', 'This account is disabled.');
-      return undefined;
-    }
-    server.authThrottle.recordSuccess(transport.remoteAddress, username);
-    transport.send(x('success', NS.SASL, {}, data.length ? data.toString('base64') : undefined));
-    return username;
-  }
-
-  /** Counts a rejected password against the IP address and the account. */
-  private recordGuess(username: string): void {
-    const { server, transport } = this.session;
-    server.authThrottle.recordFailure(transport.remoteAddress, username);
-    this.session.log.info({ user: username }, 'authentication failed');
+    this.session.transport.send(x('success', NS.SASL, {}, data.length ? data.toString('base64') : undefined));
+    return admission.username;
   }
 
   private fail(condition: SaslFailureCondition, text?: string): void {
@@ -138,33 +123,85 @@ export class SaslNegotiation {
       this.session.closeWithError(new StreamError('policy-violation', 'Too many failed authentication attempts on this stream.'));
     }
   }
+}
 
-  private context(): MechanismContext {
-    const { server, transport } = this.session;
-    const domain = server.config.domain;
-    return {
-      domain,
-      tls: transport.secure,
-      loopback: transport.loopback,
-      allowPlainWithoutTls: server.config.tls.allow_plaintext_on_loopback || !server.config.tls.require_for_auth,
-      channelBindings: transport.channelBindings(),
-      iterations: server.config.auth.scram_iterations,
-      lookupScram: async (username, hash) => {
-        const local = prepareLocal(username, domain);
-        return local === undefined ? null : server.storage.accounts.getCredential(domain, local, hash);
-      },
-      verifyPlain: async (username, password): Promise<PlainVerdict> => {
-        const local = prepareLocal(username, domain);
-        const credential = local === undefined ? null : await server.storage.accounts.getCredential(domain, local, 'SHA-256');
-        if (!credential) return 'unknown';
-        return (await verifyPassword(password, credential)) ? 'ok' : 'wrong';
-      },
-    };
+/** The outcome of the account checks after a mechanism succeeded. */
+export type Admission = { ok: true; username: string } | { ok: false; condition: SaslFailureCondition; text?: string };
+
+/**
+ * Checks the account a mechanism authenticated: the throttle per IP address and account,
+ * existence and the disabled flag. On success the throttle forgets earlier failures.
+ */
+export async function admitAccount(session: ClientSession, saslUsername: string): Promise<Admission> {
+  if (session.anonymous) return admitAnonymous(session, saslUsername);
+  const { server, transport } = session;
+  const username = prepareLocal(saslUsername, server.config.domain) ?? saslUsername;
+  const throttle = server.authThrottle.check(transport.remoteAddress, username);
+  if (!throttle.allowed) {
+    return { ok: false, condition: 'temporary-auth-failure', text: `Too many failed attempts; try again in ${Math.ceil(throttle.retryAfterMs / 1000)} s.` };
   }
+  const account = await server.storage.accounts.get(server.config.domain, username);
+  if (!account) {
+    recordGuess(session, username);
+    return { ok: false, condition: 'not-authorized' };
+  }
+  if (account.disabled) return { ok: false, condition: 'account-disabled', text: 'This account is disabled.' };
+  server.authThrottle.recordSuccess(transport.remoteAddress, username);
+  return { ok: true, username };
+}
+
+/** Counts a rejected password against the IP address and the account. */
+export function recordGuess(session: ClientSession, username: string): void {
+  session.server.authThrottle.recordFailure(session.transport.remoteAddress, username);
+  session.log.info({ user: username }, 'authentication failed');
+}
+
+/** Lists the password mechanisms this connection offers, for SASL and SASL2 alike. */
+export function offeredMechanisms(session: ClientSession): string[] {
+  if (session.anonymous) return [ANONYMOUS];
+  const context = mechanismContext(session);
+  return listMechanisms({ ...context, channelBindingTypes: context.channelBindings.map((binding) => binding.type) }).filter((name) =>
+    mechanismAllowed(session, name),
+  );
+}
+
+/** Creates the server side of `name` when this connection offers it: ANONYMOUS on the anonymous domain only, password mechanisms elsewhere. */
+export function createSessionMechanism(session: ClientSession, name: string): SaslMechanism | undefined {
+  if (session.anonymous) return name === ANONYMOUS ? new AnonymousServer() : undefined;
+  if (!mechanismAllowed(session, name)) return undefined;
+  return createMechanism(name, mechanismContext(session)) ?? undefined;
+}
+
+/** With external authentication in mode 'always' the endpoint checks every password, so only PLAIN carries one. */
+export function mechanismAllowed(session: ClientSession, name: string): boolean {
+  const { auth } = session.server.config;
+  return auth.external_url === '' || auth.external_mode !== 'always' || name === 'PLAIN';
+}
+
+/** What the mechanisms of `auth/` need from this connection and the account store. */
+export function mechanismContext(session: ClientSession): MechanismContext {
+  const { server, transport } = session;
+  const domain = server.config.domain;
+  return {
+    domain,
+    tls: transport.secure,
+    loopback: transport.loopback,
+    allowPlainWithoutTls: server.config.tls.allow_plaintext_on_loopback || !server.config.tls.require_for_auth,
+    channelBindings: transport.channelBindings(),
+    iterations: server.config.auth.scram_iterations,
+    lookupScram: async (username, hash) => {
+      const local = prepareLocal(username, domain);
+      return local === undefined ? null : server.storage.accounts.getCredential(domain, local, hash);
+    },
+    verifyPlain: async (username, password): Promise<PlainVerdict> => {
+      const local = prepareLocal(username, domain);
+      return local === undefined ? 'unknown' : checkPlainPassword(server, local, password);
+    },
+  };
 }
 
 /** Maps a SASL username to the stored localpart (UsernameCaseMapped), so "ALICE" logs in as alice. */
-function prepareLocal(username: string, domain: string): string | undefined {
+export function prepareLocal(username: string, domain: string): string | undefined {
   try {
     return jid(username, domain).local;
   } catch (err) {

@@ -1,9 +1,12 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync, existsSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
-import { StreamError, jid } from '@parley/xmpp';
-import { deleteAccount } from '../accounts.js';
+import { answerAccountCommand, type ControlRequest } from './control-commands.js';
+import { runControlImport } from './control-import.js';
 import type { ServerContext } from './context.js';
+
+/** Maximum length of a request line, in bytes. The import rows after an import request have no such limit. */
+const MAX_REQUEST_BYTES = 65_536;
 
 /** A live session as `parleyctl sessions` lists it. */
 export interface SessionInfo {
@@ -23,33 +26,15 @@ export function controlSocketPath(dataDir: string): string {
 
 /**
  * Serves the local control socket (a Unix socket readable by the server's user only)
- * that `parleyctl` uses to query the running process. One JSON request per line,
- * one JSON response per line.
+ * that `parleyctl` uses to query the running process and to change accounts through it.
+ * One JSON request per line, one JSON response per line, answered in order. An `import`
+ * request is followed by the file's bytes instead (see control-import.ts).
  */
 export async function startControlSocket(server: ServerContext): Promise<Server> {
   const socketPath = controlSocketPath(server.config.data_dir);
   if (existsSync(socketPath)) unlinkSync(socketPath);
-  const control = createServer((connection) => {
-    let buffered = '';
-    connection.setEncoding('utf8');
-    connection.on('data', (chunk: string) => {
-      buffered += chunk;
-      if (buffered.length > 65_536) connection.destroy();
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        answer(server, line).then(
-          (response) => connection.write(JSON.stringify(response) + '\n'),
-          (err: unknown) => {
-            server.log.error({ err }, 'control command failed');
-            connection.write(JSON.stringify({ error: 'the command failed; see the server log' }) + '\n');
-          },
-        );
-      }
-    });
-    connection.on('error', () => connection.destroy());
-  });
+  // Half-open, so that parleyctl can end its import stream and still read the report.
+  const control = createServer({ allowHalfOpen: true }, (connection) => serveConnection(server, connection));
   await new Promise<void>((resolve, reject) => {
     control.once('error', reject);
     control.listen(socketPath, () => resolve());
@@ -58,25 +43,56 @@ export async function startControlSocket(server: ServerContext): Promise<Server>
   return control;
 }
 
-async function answer(server: ServerContext, line: string): Promise<unknown> {
-  let request: { command?: unknown; username?: unknown };
-  try {
-    request = JSON.parse(line) as { command?: unknown; username?: unknown };
-  } catch {
-    return { error: 'invalid JSON request' };
-  }
-  if (request.command === 'sessions') return { sessions: listSessions(server) };
-  if (request.command === 'delete-account' && typeof request.username === 'string') return removeAccount(server, request.username);
-  return { error: `unknown command ${JSON.stringify(request.command)}` };
+function serveConnection(server: ServerContext, connection: Socket): void {
+  let buffered = Buffer.alloc(0);
+  let answered: Promise<void> = Promise.resolve();
+  let importing = false;
+  const reply = (response: unknown) => {
+    if (!connection.destroyed) connection.write(JSON.stringify(response) + '\n');
+  };
+
+  const onData = (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    let newline: number;
+    while ((newline = buffered.indexOf(0x0a)) >= 0) {
+      const request = parseRequest(buffered.subarray(0, newline).toString('utf8'));
+      buffered = buffered.subarray(newline + 1);
+      if (request?.command === 'import') {
+        importing = true;
+        connection.off('data', onData);
+        connection.pause();
+        const leftover = buffered;
+        answered = answered.then(() => runControlImport(server, connection, request.format, leftover));
+        return;
+      }
+      answered = answered.then(() => answer(server, request).then(reply, (err: unknown) => {
+        server.log.error({ err }, 'control command failed');
+        reply({ error: 'the command failed; see the server log' });
+      }));
+    }
+    if (buffered.length > MAX_REQUEST_BYTES) connection.destroy();
+  };
+
+  connection.on('data', onData);
+  connection.on('end', () => {
+    if (!importing) void answered.then(() => connection.end());
+  });
+  connection.on('error', () => connection.destroy());
 }
 
-/** Deletes an account inside the running server, so that its hooks run and its sessions end. */
-async function removeAccount(server: ServerContext, username: string): Promise<unknown> {
-  if (!(await server.storage.accounts.exists(server.config.domain, username))) return { error: `no account ${username}@${server.config.domain}` };
-  await deleteAccount(server, username);
-  const bare = jid(username, server.config.domain);
-  for (const session of server.sessions.resources(bare)) session.closeWithError(new StreamError('not-authorized', 'The account was deleted.'));
-  return { deleted: bare.toString() };
+function parseRequest(line: string): ControlRequest | undefined {
+  try {
+    const request = JSON.parse(line) as unknown;
+    return typeof request === 'object' && request !== null ? (request as ControlRequest) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+async function answer(server: ServerContext, request: ControlRequest | undefined): Promise<unknown> {
+  if (request === undefined) return { error: 'invalid JSON request' };
+  if (request.command === 'sessions') return { sessions: listSessions(server) };
+  return (await answerAccountCommand(server, request)) ?? { error: `unknown command ${JSON.stringify(request.command)}` };
 }
 
 function listSessions(server: ServerContext): SessionInfo[] {

@@ -66,6 +66,25 @@ export interface AccountRegisteredEvent extends AccountEvent {
   invited: boolean;
 }
 
+/**
+ * A department or group that changed. `changed` names what: 'created', 'name', 'parent',
+ * 'sharedRoster', 'members' or 'deleted'.
+ */
+export interface OrgGroupChangedEvent {
+  host: string;
+  id: string;
+  changed: string[];
+}
+
+/** Where an avatar change came from: the account profile (admin API, import), a vCard set, or a PEP publish. */
+export type AvatarSource = 'profile' | 'vcard' | 'pep';
+
+/** An account's avatar image, or null when it was removed, after one of its copies changed. */
+export interface AvatarChangedEvent extends AccountEvent {
+  avatar: { type: string; sha1: string; data: Buffer } | null;
+  source: AvatarSource;
+}
+
 /** The occupant behind a groupchat message: its nick and the full JID of its session. */
 export interface MucSender {
   nick: string;
@@ -149,6 +168,8 @@ export interface ServerEvents {
   /** The session sent its first available presence. */
   'session/initial-presence': SessionEvent;
   'session/closed': SessionClosedEvent;
+  /** The session lost its connection and waits for resumption (XEP-0198); `unacked` lists what the client never acknowledged. */
+  'session/hibernated': SessionEvent & { unacked: Element[] };
   /** The session continues on a new connection after stream management resumption (XEP-0198). */
   'session/resumed': SessionEvent;
   /** The user removed a roster item (RFC 6121 2.5); the presence module cancels its subscriptions. */
@@ -161,6 +182,16 @@ export interface ServerEvents {
   'account/updated': AccountUpdatedEvent;
   'account/disabled': AccountEvent;
   'account/enabled': AccountEvent;
+  /**
+   * A department or group changed after the storage write committed. The directory
+   * reindexes renamed departments; the shared roster updates its members' rosters.
+   */
+  'org/group-changed': OrgGroupChangedEvent;
+  /**
+   * An account's avatar changed in one of its copies (profile, vCard PHOTO, PEP avatar
+   * nodes); the modules that keep the other copies bring them in step (XEP-0398).
+   */
+  'avatar/changed': AvatarChangedEvent;
   /** Fired after 'account/created' when the account came from self-registration. */
   'account/registered': AccountRegisteredEvent;
   /** A groupchat message after a room archived it and sent it to every occupant. */

@@ -14,6 +14,9 @@ import { SessionRegistry } from '../router/sessions.js';
 import { loadCertificate, secureContextFor } from '../net/certificates.js';
 import { createHttpServer } from '../net/http.js';
 import { TcpTransport } from '../net/tcp-transport.js';
+import { ComponentService } from '../component/service.js';
+import { attachWebhooks, webhooksOf } from '../webhooks/index.js';
+import { replayOutbox } from '../provisioning/outbox.js';
 import { Hooks } from './hooks.js';
 import type { ServerEvents } from './events.js';
 import { IqDispatcher } from './iq.js';
@@ -31,6 +34,7 @@ export interface ListeningAddresses {
   c2sTls?: number;
   http?: number;
   https?: number;
+  component?: number;
 }
 
 /** A whole server process: storage, modules and listeners. */
@@ -38,6 +42,8 @@ export class XmppServer implements ServerContext {
   readonly hooks: Hooks<ServerEvents>;
   readonly iq: IqDispatcher;
   readonly router: Router;
+  /** External components (XEP-0114). */
+  readonly components: ComponentService;
   readonly sessions = new SessionRegistry();
   readonly connections = new Set<ClientSession>();
   readonly resumableSessions = new ResumableSessions<ClientSession>();
@@ -59,6 +65,7 @@ export class XmppServer implements ServerContext {
     this.hooks = new Hooks(log);
     this.iq = new IqDispatcher(log);
     this.router = new Router(this);
+    this.components = new ComponentService(this);
     this.authThrottle = new AuthThrottle({
       maxFailures: config.auth.max_failures,
       windowMs: config.auth.failure_window_s * 1000,
@@ -76,6 +83,9 @@ export class XmppServer implements ServerContext {
     const storage = await openStorage({ driver: config.storage.driver, path: config.storage.path });
     const server = new XmppServer(config, log, storage);
     for (const module of modules) await server.load(module);
+    attachWebhooks(server);
+    // Account changes parleyctl made while no server ran reach the modules before any client does.
+    await replayOutbox(server);
     return server;
   }
 
@@ -127,7 +137,11 @@ export class XmppServer implements ServerContext {
     }
     if (listen.http_port !== false) this.addresses.http = await this.listenHttp(undefined, listen.http_port);
     if (listen.https_port !== false) this.addresses.https = await this.listenHttp(certificate, listen.https_port);
+    this.addresses.component = await this.components.listen();
     this.netServers.push(await startControlSocket(this));
+    // Events recorded between the first replay and the control socket's start.
+    await replayOutbox(this);
+    webhooksOf(this)?.start();
   }
 
   private async listenNet(server: NetServer, port: number, name: string): Promise<number> {
@@ -162,9 +176,11 @@ export class XmppServer implements ServerContext {
     for (const session of sessions) {
       session.closeWithError(new StreamError('system-shutdown', 'The server is shutting down.'));
     }
+    await this.components.stop();
     await Promise.all(this.httpServers.map((app) => app.close()));
     await new Promise((resolve) => setTimeout(resolve, 50));
     await waitAtMost(Promise.all(sessions.map((session) => session.ended)), SHUTDOWN_WAIT_MS);
+    await webhooksOf(this)?.stop();
     await this.storage.close();
     this.log.info('server stopped');
   }

@@ -17,6 +17,10 @@ import { mucModule } from './muc/index.js';
 import { pepModule } from './pep/index.js';
 import { markersModule } from './markers/index.js';
 import { inboxModule } from './inbox/index.js';
+import { pushModule } from './push/index.js';
+import { directoryModule } from './directory/index.js';
+import { sharedRosterModule } from './shared-roster/index.js';
+import { anonymousModule } from './anonymous/index.js';
 
 /** Every module, in the order they are set up (dependencies first). */
 export const allModules: ServerModule[] = [
@@ -38,4 +42,8 @@ export const allModules: ServerModule[] = [
   pepModule,
   markersModule,
   inboxModule,
+  pushModule,
+  directoryModule,
+  sharedRosterModule,
+  anonymousModule,
 ];

@@ -8,6 +8,9 @@ import type { ServerContext } from '../core/context.js';
 import { ClientSession } from '../c2s/session.js';
 import { WebSocketTransport } from './websocket-transport.js';
 import type { CertificatePair } from './certificates.js';
+import { registerBosh } from './bosh/endpoint.js';
+import { registerWebClient } from './web-client.js';
+import { registerAdminApi } from '../admin/plugin.js';
 
 const WEBSOCKET_PATH = '/xmpp-websocket';
 const XRD_NS = 'http://docs.oasis-open.org/ns/xri/xrd-1.0';
@@ -36,6 +39,9 @@ export async function createHttpServer(server: ServerContext, tls: CertificatePa
     return { links: [{ rel: 'urn:xmpp:alt-connections:websocket', href: webSocketUrl(request, server) }] };
   });
   app.get('/health', async () => ({ status: 'ok', sessions: server.sessions.count() }));
+  if (server.config.bosh.enabled) await registerBosh(app, server);
+  registerWebClient(app, server.config);
+  await registerAdminApi(app, server);
   return app;
 }
 

@@ -166,6 +166,13 @@ describe('AccountRepository updates', () => {
     expect(await storage.accounts.getCredential(HOST, 'alice', 'SHA-1')).toBeNull();
   });
 
+  it('setCredentials clears a legacy hash', async () => {
+    await storage.accounts.create(HOST, 'alice', []);
+    await storage.db.updateTable('accounts').set({ legacy_hash: '$2b$04$abcdefghijklmnopqrstuu5VJ9mBF7aEvOXQkz6jXvMl0T8d6gUXa' }).where('username', '=', 'alice').execute();
+    await storage.accounts.setCredentials(HOST, 'alice', [credential('SHA-256', 7)]);
+    expect(await storage.legacyHashes.get(HOST, 'alice')).toBeNull();
+  });
+
   it('setCredentials rejects missing account', async () => {
     await expect(storage.accounts.setCredentials(HOST, 'nobody', [credential('SHA-256', 1)])).rejects.toBeInstanceOf(
       AccountNotFoundError,

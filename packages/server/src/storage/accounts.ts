@@ -141,6 +141,8 @@ export class AccountRepository {
 
       await trx.deleteFrom('credentials').where('host', '=', host).where('username', '=', username).execute();
       await insertCredentials(trx, host, username, credentials);
+      // The new password replaces an imported one too, so the legacy hash must stop working.
+      await trx.updateTable('accounts').set({ legacy_hash: null }).where('host', '=', host).where('username', '=', username).execute();
     });
   }
 

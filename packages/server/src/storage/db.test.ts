@@ -24,6 +24,12 @@ const MIGRATION_NAMES = [
   '0010_muc_archive',
   '0011_pep',
   '0012_inbox',
+  '0013_org',
+  '0014_webhooks',
+  '0015_directory',
+  '0016_fast_tokens',
+  '0017_push',
+  '0018_account_outbox',
 ];
 
 let dir: string;

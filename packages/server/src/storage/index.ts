@@ -1,25 +1,37 @@
 import type { Kysely } from 'kysely';
 
+import { AccountOutboxRepository } from './account-outbox.js';
 import { AccountRepository } from './accounts.js';
+import { ApiTokenRepository } from './api-tokens.js';
 import { ArchiveRepository } from './archive.js';
 import { BatchWriter } from './batch-writer.js';
 import { BlocklistRepository } from './blocklist.js';
+import { DirectoryRepository } from './directory.js';
 import { migrateToLatest, openSqlite } from './db.js';
 import type { DialectName, SqliteStatements } from './db.js';
 import { InboxRepository } from './inbox.js';
 import { InviteRepository } from './invites.js';
+import { LegacyHashRepository } from './legacy-hashes.js';
 import { MucArchiveRepository } from './muc-archive.js';
 import { MucRoomRepository } from './muc-rooms.js';
 import { OfflineRepository } from './offline.js';
+import { OrgGroupRepository } from './org-groups.js';
 import { PepRepository } from './pep.js';
 import { PrivateStorageRepository } from './private-storage.js';
+import { ProfileRepository } from './profiles.js';
 import { RosterRepository } from './roster.js';
+import { SharedRosterRepository } from './shared-roster.js';
 import { SqliteHotPath } from './sqlite-hot-path.js';
 import type { Database } from './schema.js';
 import { VcardRepository } from './vcards.js';
+import { WebhookRepository } from './webhooks.js';
 
+export { AccountOutboxRepository } from './account-outbox.js';
+export type { OutboxEntry } from './account-outbox.js';
 export { AccountExistsError, AccountNotFoundError, AccountRepository } from './accounts.js';
 export type { AccountInfo, AccountListOptions, StoredScramCredential } from './accounts.js';
+export { ApiTokenRepository } from './api-tokens.js';
+export type { ApiToken } from './api-tokens.js';
 export { ArchiveRepository } from './archive.js';
 export type { MessagePage } from './archive-paging.js';
 export type { ArchiveDefault, ArchiveFilter, ArchivePage, ArchivePageRequest, ArchivePrefs, ArchiveRewrite, ArchivedMessage, NewArchiveEntry } from './archive.js';
@@ -27,9 +39,12 @@ export { BatchWriter } from './batch-writer.js';
 export type { BatchWrite, BatchWriterOptions, BatchWriterStats } from './batch-writer.js';
 export { BlocklistRepository } from './blocklist.js';
 export type { DialectName } from './db.js';
+export { DirectoryRepository } from './directory.js';
+export type { DirectoryEntry, DirectoryField, DirectoryPage, DirectoryPageRequest, DirectoryQuery, DirectoryTerms } from './directory.js';
 export { InboxRepository, InvalidInboxCursorError, inboxCursor, parseInboxCursor } from './inbox.js';
 export type { InboxConversation, InboxEntry, InboxFilter, InboxFlags, InboxMessage, InboxOwner, InboxPage, InboxPageRequest } from './inbox.js';
 export { InviteRepository } from './invites.js';
+export { LegacyHashRepository } from './legacy-hashes.js';
 export type { Invite, NewInvite } from './invites.js';
 export { MucArchiveRepository, roomKeyString } from './muc-archive.js';
 export type { MucArchiveFilter, MucArchiveKind, MucArchivedMessage, NewMucArchiveEntry, RoomKey } from './muc-archive.js';
@@ -37,14 +52,22 @@ export { MucRoomRepository } from './muc-rooms.js';
 export type { AffiliatedRoom, StoredAffiliation, StoredRoom } from './muc-rooms.js';
 export { OfflineRepository } from './offline.js';
 export type { OfflineMessage } from './offline.js';
+export { OrgGroupInUseError, OrgGroupRepository } from './org-groups.js';
+export type { OrgGroup, OrgGroupPage } from './org-groups.js';
 export { PepRepository } from './pep.js';
 export type { PepPublishOptions, StoredPepItem, StoredPepNode } from './pep.js';
 export { PrivateStorageRepository, privateStorageKey } from './private-storage.js';
+export { ProfileRepository } from './profiles.js';
+export type { AccountProfile, ProfileListEntry, ProfileListOptions, StoredAvatar } from './profiles.js';
 export { RosterRepository } from './roster.js';
 export type { RosterChanges, RosterItem } from './roster.js';
-export type { Database, InboxKind, ScramHash, Subscription } from './schema.js';
+export { SharedRosterRepository } from './shared-roster.js';
+export type { SharedRosterEntry } from './shared-roster.js';
+export type { Database, InboxKind, OrgGroupKind, ScramHash, Subscription } from './schema.js';
 export { VcardRepository } from './vcards.js';
 export type { StoredVcard } from './vcards.js';
+export { WebhookRepository } from './webhooks.js';
+export type { DueDelivery, NewWebhookEndpoint, QueuedEvent, WebhookDelivery, WebhookEndpoint, WebhookEndpointChanges } from './webhooks.js';
 
 /** The opened database with one repository per concern. */
 export interface Storage {
@@ -53,6 +76,8 @@ export interface Storage {
   /** Group commit for durable writes: archive, offline, inbox and PEP writes go through it. */
   batch: BatchWriter;
   accounts: AccountRepository;
+  /** Password hashes of imported accounts until their first login replaces them. */
+  legacyHashes: LegacyHashRepository;
   roster: RosterRepository;
   offline: OfflineRepository;
   vcards: VcardRepository;
@@ -68,6 +93,20 @@ export interface Storage {
   pep: PepRepository;
   /** Conversation lists with unread counts (the inbox). */
   inbox: InboxRepository;
+  /** Account profiles (external id, contact data, department) and avatars. */
+  profiles: ProfileRepository;
+  /** Departments and groups with their members. */
+  orgGroups: OrgGroupRepository;
+  /** Bearer tokens of the admin REST API. */
+  apiTokens: ApiTokenRepository;
+  /** Webhook endpoints and the queue of their deliveries. */
+  webhooks: WebhookRepository;
+  /** Search index of the organisation directory (XEP-0055). */
+  directory: DirectoryRepository;
+  /** Contacts that shared roster groups put in rosters. */
+  sharedRoster: SharedRosterRepository;
+  /** Account events parleyctl recorded while no server ran, replayed at the next start. */
+  accountOutbox: AccountOutboxRepository;
   /** Commits queued batch writes and closes the database. The Storage is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -115,6 +154,7 @@ function createStorage(db: Kysely<Database>, dialect: DialectName, statements?: 
     dialect,
     batch,
     accounts: new AccountRepository(db),
+    legacyHashes: new LegacyHashRepository(db),
     roster: new RosterRepository(db),
     offline: new OfflineRepository(db, batch),
     vcards: new VcardRepository(db),
@@ -126,6 +166,13 @@ function createStorage(db: Kysely<Database>, dialect: DialectName, statements?: 
     mucArchive: new MucArchiveRepository(db),
     pep: new PepRepository(db, batch),
     inbox: new InboxRepository(db, hot),
+    profiles: new ProfileRepository(db),
+    orgGroups: new OrgGroupRepository(db),
+    apiTokens: new ApiTokenRepository(db),
+    webhooks: new WebhookRepository(db),
+    directory: new DirectoryRepository(db),
+    sharedRoster: new SharedRosterRepository(db),
+    accountOutbox: new AccountOutboxRepository(db),
     close: async () => {
       await batch.close();
       await db.destroy();

@@ -324,6 +324,145 @@ export interface InboxUnreadTable {
   origin_id: string | null;
 }
 
+/** Row of `webhook_endpoints`: a receiver of account events. */
+export interface WebhookEndpointsTable {
+  id: string;
+  /** An http or https URL. */
+  url: string;
+  /** HMAC-SHA256 key for the signature header; kept as given because signing needs it. */
+  secret: string;
+  /** JSON array of event types, or ["*"] for every type. */
+  events: string;
+  description: string | null;
+  enabled: Flag;
+  created_at: BigIntColumn;
+  updated_at: BigIntColumn;
+}
+
+/** Delivery states: waiting for its (next) attempt, received with a 2xx answer, or given up. */
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+/** Row of `webhook_deliveries`: one event queued for one endpoint. */
+export interface WebhookDeliveriesTable {
+  id: SerialColumn;
+  endpoint_id: string;
+  /** Shared by the deliveries of one event to several endpoints; receivers deduplicate by it. */
+  event_id: string;
+  event_type: string;
+  /** The JSON body sent, byte for byte, so that every attempt signs the same text. */
+  payload: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  next_attempt_at: BigIntColumn;
+  last_attempt_at: ColumnType<number | string | null, number | null, number | null>;
+  /** HTTP status of the last answer; null when there was none (timeout, refused connection). */
+  last_status: number | null;
+  last_error: string | null;
+  created_at: BigIntColumn;
+  updated_at: BigIntColumn;
+}
+
+/** Kind of an organisation group: a department (at most one per account) or a plain group. */
+export type OrgGroupKind = 'department' | 'group';
+
+/** Row of `org_groups`: a department or group of one host, keyed by (host, id). */
+export interface OrgGroupsTable {
+  host: string;
+  /** The id the organisation's own system uses, or a generated one. */
+  id: string;
+  kind: OrgGroupKind;
+  name: string;
+  parent_id: string | null;
+  /** 1 when members see each other in their rosters without subscribing. */
+  shared_roster: Flag;
+  created_at: BigIntColumn;
+  updated_at: BigIntColumn;
+}
+
+/** Row of `org_group_members`: one account in one department or group. */
+export interface OrgGroupMembersTable {
+  host: string;
+  group_id: string;
+  username: string;
+}
+
+/** Row of `account_profiles`: organisation data of one account, keyed by (host, username). */
+export interface AccountProfilesTable {
+  host: string;
+  username: string;
+  /** The account's id in the organisation's own system; unique per host when set. */
+  external_id: string | null;
+  display_name: string | null;
+  email: string | null;
+  phone: string | null;
+  title: string | null;
+  /** `org_groups.id` of the account's department. */
+  department: string | null;
+  /** Hex SHA-1 of the image in `account_avatars`. */
+  avatar_sha1: string | null;
+  /**
+   * Hex SHA-256 of the last legacy hash an upsert applied (its normalized form). It stays
+   * after the login upgrade clears `accounts.legacy_hash`, so sending that hash again is no change.
+   */
+  legacy_hash_sha256: string | null;
+  updated_at: BigIntColumn;
+}
+
+/** Row of `account_avatars`: the profile picture of one account. */
+export interface AccountAvatarsTable {
+  host: string;
+  username: string;
+  /** Media type: image/png, image/jpeg, image/webp or image/gif. */
+  type: string;
+  /** Hex SHA-1 of `data`. */
+  sha1: string;
+  data: Buffer;
+  updated_at: BigIntColumn;
+}
+
+/** Row of `api_tokens`: a bearer token of the admin REST API. */
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  /** Hex SHA-256 of the token's secret part; the secret itself is never stored. */
+  secret_hash: string;
+  created_at: BigIntColumn;
+  last_used_at: ColumnType<number | string | null, number | null, number | null>;
+  revoked_at: ColumnType<number | string | null, number | null, number | null>;
+}
+
+/** Row of `directory_entries`: what a directory search result shows of one account. */
+export interface DirectoryEntriesTable {
+  host: string;
+  username: string;
+  display_name: string | null;
+  email: string | null;
+  title: string | null;
+  department_id: string | null;
+  /** The department's name when the row was written; rewritten when the department is renamed. */
+  department_name: string | null;
+  updated_at: BigIntColumn;
+}
+
+/** Row of `directory_terms`: one normalized search term of one account in one field. */
+export interface DirectoryTermsTable {
+  host: string;
+  /** 'text' (name, username, email), 'department' or 'title'. */
+  field: string;
+  term: string;
+  username: string;
+}
+
+/** Row of `account_outbox`: an account event parleyctl recorded while no server ran. */
+export interface AccountOutboxTable {
+  id: SerialColumn;
+  /** The server event name, such as 'account/updated'. */
+  event: string;
+  /** The event object as JSON. */
+  payload: string;
+  created_at: BigIntColumn;
+}
+
 /** All tables of the storage layer, for `Kysely<Database>`. */
 export interface Database {
   accounts: AccountsTable;
@@ -347,4 +486,14 @@ export interface Database {
   pep_items: PepItemsTable;
   inbox_entries: InboxEntriesTable;
   inbox_unread: InboxUnreadTable;
+  org_groups: OrgGroupsTable;
+  org_group_members: OrgGroupMembersTable;
+  account_profiles: AccountProfilesTable;
+  account_avatars: AccountAvatarsTable;
+  api_tokens: ApiTokensTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  directory_entries: DirectoryEntriesTable;
+  directory_terms: DirectoryTermsTable;
+  account_outbox: AccountOutboxTable;
 }

@@ -13,6 +13,12 @@ import { mucMigration } from './0009_muc.js';
 import { mucArchiveMigration } from './0010_muc_archive.js';
 import { pepMigration } from './0011_pep.js';
 import { inboxMigration } from './0012_inbox.js';
+import { orgMigration } from './0013_org.js';
+import { webhooksMigration } from './0014_webhooks.js';
+import { directoryMigration } from './0015_directory.js';
+import { fastTokensMigration } from './0016_fast_tokens.js';
+import { pushMigration } from './0017_push.js';
+import { accountOutboxMigration } from './0018_account_outbox.js';
 
 /**
  * Lists every migration for `dialect`. Kysely's Migrator runs them in name
@@ -35,5 +41,11 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0010_muc_archive': mucArchiveMigration(dialect),
     '0011_pep': pepMigration(dialect),
     '0012_inbox': inboxMigration(dialect),
+    '0013_org': orgMigration(dialect),
+    '0014_webhooks': webhooksMigration(dialect),
+    '0015_directory': directoryMigration(dialect),
+    '0016_fast_tokens': fastTokensMigration(dialect),
+    '0017_push': pushMigration(dialect),
+    '0018_account_outbox': accountOutboxMigration(dialect),
   };
 }
