@@ -2,6 +2,7 @@
 import type { JID, StanzaError } from '@parley/xmpp';
 import type { ServerContext } from '../../core/context.js';
 import type { RosterItem } from '../../storage/index.js';
+import { isSharedContact } from '../roster/overlay.js';
 import { hasFrom } from '../roster/records.js';
 import type { NodeConfig } from './config.js';
 import { pubsubError } from './errors.js';
@@ -51,5 +52,8 @@ export function accessError(config: NodeConfig, relation: Relation): StanzaError
 export async function loadRelation(server: ServerContext, owner: JID, requester: JID): Promise<Relation> {
   if (requester.bare().equals(owner.bare())) return OWNER;
   const record = await server.storage.roster.get(owner.domain, owner.local, requester.bare().toString());
-  return relationFromRoster(record);
+  const relation = relationFromRoster(record);
+  // A shared contact receives the owner's presence without a subscription (shared roster groups).
+  if (!relation.subscribed && (await isSharedContact(server, owner, requester))) return { ...relation, subscribed: true };
+  return relation;
 }

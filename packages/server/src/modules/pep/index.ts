@@ -14,6 +14,7 @@ import { getAffiliations, getItems, getSubscriptions } from './retrieve.js';
 import { PepService } from './service.js';
 import { syncBookmarks } from './bookmarks.js';
 import { syncDisplayed } from './mds.js';
+import { syncAvatars } from './avatar.js';
 
 /** Caps replies and notification errors are claimed after blocking (1000) has seen them. */
 const HOOK_PRIORITY = 500;
@@ -84,7 +85,7 @@ export const pepModule = defineModule({
     { spec: 'XEP-0060', version: '1.26.0', status: 'partial', note: 'the PEP subset: publish, retract, items, create, configure, delete, purge; the whitelist is the owner alone' },
     { spec: 'XEP-0223', version: '1.1.1', status: 'complete' },
     { spec: 'XEP-0402', version: '1.2.0', status: 'complete', note: 'with #compat: XEP-0048 private storage bookmarks kept in sync' },
-    { spec: 'XEP-0084', version: '1.1.4', status: 'complete', note: 'through generic PEP' },
+    { spec: 'XEP-0084', version: '1.1.4', status: 'complete', note: 'through generic PEP; the server publishes avatars set through the profile or the vCard (XEP-0398)' },
     { spec: 'XEP-0172', version: '1.1', status: 'complete', note: 'through generic PEP' },
     { spec: 'XEP-0490', version: '1.0.1', status: 'complete', note: 'client positions move the read position; the server publishes positions moved by chat markers and the inbox' },
   ],
@@ -120,5 +121,6 @@ export const pepModule = defineModule({
 
     syncBookmarks(ctx, service);
     syncDisplayed(ctx, service);
+    syncAvatars(ctx, service);
   },
 });

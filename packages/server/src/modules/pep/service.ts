@@ -4,6 +4,7 @@ import type { ClientSession } from '../../c2s/session.js';
 import type { ServerContext } from '../../core/context.js';
 import type { StoredPepItem } from '../../storage/index.js';
 import { BlockList } from '../blocking/match.js';
+import { mergeShared, sharedContactsOf } from '../roster/overlay.js';
 import { KeyedQueue } from '../offline/keyed-queue.js';
 import { type Relation, accessError, relationFromRoster } from './access.js';
 import type { ClientCaps } from './client-caps.js';
@@ -135,8 +136,12 @@ export class PepService {
   private async contactSessions(owner: JID, node: PepNode): Promise<Recipient[]> {
     const blocked = BlockList.fromStored(await this.server.storage.blocklist.list(owner.domain, owner.local));
     const subscribers = await this.server.storage.roster.listSubscribers(owner.domain, owner.local);
+    // Shared contacts (shared roster groups) receive the owner's presence, so they count as subscribers.
+    const shared = await sharedContactsOf(this.server, owner);
+    const records = new Map(subscribers.map((record) => [record.contact, record]));
+    for (const contact of shared.values()) records.set(contact.contact, mergeShared(records.get(contact.contact) ?? null, contact));
     const sessions: Recipient[] = [];
-    for (const record of subscribers) {
+    for (const record of records.values()) {
       const contact = JID.parseOrNull(record.contact);
       // TODO: notify contacts on other domains once the server has server-to-server connections.
       if (contact === null || contact.domain !== this.server.config.domain || contact.local === '') continue;

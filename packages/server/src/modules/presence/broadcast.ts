@@ -1,6 +1,7 @@
 import { type Element, JID } from '@parley/xmpp';
 import type { ClientSession } from '../../c2s/session.js';
 import type { ServerContext } from '../../core/context.js';
+import { sharedContactsOf } from '../roster/overlay.js';
 import { startSession } from './initial.js';
 import { readPriority, readdress } from './stanzas.js';
 
@@ -38,13 +39,14 @@ export async function publishUnavailable(server: ServerContext, session: ClientS
   await sendToDirected(server, session, presence, reached);
 }
 
-/** Routes `presence` to each subscriber (subscription 'from' or 'both'); returns their bare JIDs. */
+/** Routes `presence` to each subscriber (subscription 'from' or 'both') and shared contact; returns their bare JIDs. */
 async function sendToSubscribers(server: ServerContext, session: ClientSession, presence: Element): Promise<Set<string>> {
   const from = session.jid!;
   const subscribers = await server.storage.roster.listSubscribers(from.domain, from.local);
+  const contacts = new Set([...subscribers.map((item) => item.contact), ...(await sharedContactsOf(server, from)).keys()]);
   const reached = new Set<string>();
-  for (const item of subscribers) {
-    const to = JID.parseOrNull(item.contact);
+  for (const contact of contacts) {
+    const to = JID.parseOrNull(contact);
     if (to === null) continue;
     reached.add(to.toString());
     await server.router.route(readdress(presence, from, to), from, to);

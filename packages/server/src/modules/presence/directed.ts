@@ -1,6 +1,7 @@
 import type { Element, JID } from '@parley/xmpp';
 import type { ClientSession } from '../../c2s/session.js';
 import type { ServerContext } from '../../core/context.js';
+import { isSharedContact } from '../roster/overlay.js';
 import { hasFrom } from '../roster/records.js';
 
 /**
@@ -24,5 +25,5 @@ async function receivesBroadcasts(server: ServerContext, session: ClientSession,
   if (to.bare().equals(user.bare())) return true;
 
   const record = await server.storage.roster.get(user.domain, user.local, to.bare().toString());
-  return record !== null && hasFrom(record.subscription);
+  return (record !== null && hasFrom(record.subscription)) || (await isSharedContact(server, user, to));
 }

@@ -1,6 +1,7 @@
 import { JID } from '@parley/xmpp';
 import type { ClientSession } from '../../c2s/session.js';
 import type { ServerContext } from '../../core/context.js';
+import { isSharedContact, sharedContactsOf } from '../roster/overlay.js';
 import { hasFrom } from '../roster/records.js';
 import { presenceOfType } from './stanzas.js';
 import { sendAvailableResources } from './resources.js';
@@ -9,11 +10,13 @@ import { sendAvailableResources } from './resources.js';
  * Replies to a presence probe from `requester` for the local account `contact` (RFC 6121
  * 4.3.2). A subscriber gets the last presence of each available resource, and nothing
  * while the contact is offline. Anyone else gets "unsubscribed" and no presence, which
- * also repairs a subscription that only one side records.
+ * also repairs a subscription that only one side records. A shared contact counts as a
+ * subscriber.
  */
 export async function replyToProbe(server: ServerContext, contact: JID, requester: JID): Promise<void> {
   const record = await server.storage.roster.get(contact.domain, contact.local, requester.bare().toString());
-  if (record === null || !hasFrom(record.subscription)) {
+  const subscribed = record !== null && hasFrom(record.subscription);
+  if (!subscribed && !(await isSharedContact(server, contact, requester))) {
     const bareRequester = requester.bare();
     await server.router.route(presenceOfType('unsubscribed', contact.bare(), bareRequester), contact.bare(), bareRequester);
     return;
@@ -28,9 +31,10 @@ export async function replyToProbe(server: ServerContext, contact: JID, requeste
  */
 export async function probeContacts(server: ServerContext, session: ClientSession): Promise<void> {
   const user = session.jid!;
-  const contacts = await server.storage.roster.listSubscriptions(user.domain, user.local);
+  const subscriptions = await server.storage.roster.listSubscriptions(user.domain, user.local);
+  const contacts = new Set([...subscriptions.map((item) => item.contact), ...(await sharedContactsOf(server, user)).keys()]);
   for (const item of contacts) {
-    const contact = JID.parseOrNull(item.contact);
+    const contact = JID.parseOrNull(item);
     // TODO: probe contacts of other domains once the server has server-to-server connections.
     if (contact === null || contact.domain !== server.config.domain || contact.local === '') continue;
     await replyToProbe(server, contact, user);

@@ -1,7 +1,9 @@
 import { type JID, StanzaError } from '@parley/xmpp';
 import type { ServerContext } from '../../core/context.js';
 import type { IqRequest } from '../../core/iq.js';
-import { parseRosterSet } from './items.js';
+import { itemElement, parseRosterSet } from './items.js';
+import { composeVersion, mergeShared, sharedContactsOf, sharedTag } from './overlay.js';
+import { pushToInterested } from './push.js';
 import { isRosterItem, newRosterItem } from './records.js';
 import { updateRecord } from './store.js';
 
@@ -29,10 +31,33 @@ async function saveItem(server: ServerContext, user: JID, contact: JID, name: st
  * module cancel the subscriptions in both directions.
  */
 async function removeItem(server: ServerContext, user: JID, contact: JID): Promise<void> {
+  if (await resetSharedItem(server, user, contact)) return;
   const change = await updateRecord(server, user, contact.toString(), (current) => (current !== null && isRosterItem(current) ? null : current));
   const removed = change.before;
   if (removed === null || !isRosterItem(removed)) {
     throw new StanzaError('item-not-found', `${contact.toString()} is not in the roster.`);
   }
   await server.hooks.fire('roster/removed', { user, item: removed });
+}
+
+/**
+ * A user cannot remove a contact of a shared roster group: as ejabberd's mod_shared_roster
+ * does, the removal resets the item to the shared one instead. The user's own name and
+ * groups go, its subscription state stays, and every resource gets a push of the shared
+ * item. Returns false when the contact is not shared.
+ */
+async function resetSharedItem(server: ServerContext, user: JID, contact: JID): Promise<boolean> {
+  const shared = await sharedContactsOf(server, user);
+  const sharedContact = shared.get(contact.toString());
+  if (sharedContact === undefined) return false;
+
+  const change = await updateRecord(server, user, contact.toString(), (current) =>
+    current !== null && isRosterItem(current) && (current.name !== null || current.groups.length > 0) ? { ...current, name: null, groups: [] } : current,
+  );
+  if (change.version === null) {
+    // Nothing was stored to reset, so updateRecord pushed nothing; the client still expects a push.
+    const version = composeVersion(await server.storage.roster.version(user.domain, user.local), sharedTag(shared));
+    pushToInterested(server, user, itemElement(mergeShared(change.after, sharedContact)), version);
+  }
+  return true;
 }

@@ -3,6 +3,7 @@ import type { ServerContext } from '../../core/context.js';
 import type { RosterItem } from '../../storage/index.js';
 import { itemElement, removedItemElement } from './items.js';
 import { AccountLocks } from './lock.js';
+import { composeVersion, mergeShared, sharedContactsOf, sharedTag } from './overlay.js';
 import { pushToInterested } from './push.js';
 import { isEmptyRequest, isRosterItem } from './records.js';
 
@@ -28,7 +29,7 @@ const locksByServer = new WeakMap<ServerContext, AccountLocks>();
 export async function updateRecord(server: ServerContext, user: JID, contact: string, edit: RecordEdit): Promise<RecordChange> {
   const locks = locksOf(server);
   const change = await locks.run(user.bare().toString(), () => applyEdit(server, user, contact, edit));
-  pushChange(server, user, contact, change);
+  await pushChange(server, user, contact, change);
   return change;
 }
 
@@ -47,12 +48,18 @@ async function applyEdit(server: ServerContext, user: JID, contact: string, edit
   return { before, after: { ...after, version }, version };
 }
 
-function pushChange(server: ServerContext, user: JID, contact: string, change: RecordChange): void {
+/** Pushes the changed item as the user sees it: merged with the shared contact when the contact is one (overlay.ts). */
+async function pushChange(server: ServerContext, user: JID, contact: string, change: RecordChange): Promise<void> {
   if (change.version === null) return;
-  if (change.after !== null && isRosterItem(change.after)) {
-    pushToInterested(server, user, itemElement(change.after), change.version);
+  const shared = await sharedContactsOf(server, user);
+  const version = composeVersion(change.version, sharedTag(shared));
+  const sharedContact = shared.get(contact);
+  if (sharedContact !== undefined) {
+    pushToInterested(server, user, itemElement(mergeShared(change.after, sharedContact)), version);
+  } else if (change.after !== null && isRosterItem(change.after)) {
+    pushToInterested(server, user, itemElement(change.after), version);
   } else if (change.before !== null && isRosterItem(change.before)) {
-    pushToInterested(server, user, removedItemElement(contact), change.version);
+    pushToInterested(server, user, removedItemElement(contact), version);
   }
 }
 
