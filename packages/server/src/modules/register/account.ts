@@ -12,8 +12,14 @@ function isOwnAccount(request: IqRequest): boolean {
   return request.self || request.to.local === '';
 }
 
+/** Anonymous users (RFC 4505) have no registration: nothing to read, no password to change, no account to remove. */
+function refuseAnonymous(request: IqRequest): void {
+  if (request.session?.anonymous) throw new StanzaError('not-allowed', 'Anonymous users have no registration.');
+}
+
 /** Handles a get from a logged-in user: XEP-0077 section 3.1 reports that the entity is registered. */
 export function registeredInfo(request: IqRequest): Element {
+  refuseAnonymous(request);
   // Someone else's registration is no one's business; the reply matches a missing account.
   if (!isOwnAccount(request)) throw new StanzaError('service-unavailable');
   return x(
@@ -29,6 +35,7 @@ export function registeredInfo(request: IqRequest): Element {
 
 /** Handles a set from a logged-in user: a password change, or the removal of the account. */
 export async function updateRegistration(server: ServerContext, log: Logger, request: IqRequest): Promise<void> {
+  refuseAnonymous(request);
   if (!isOwnAccount(request)) throw new StanzaError('forbidden', "Another account's registration can't be changed.");
   try {
     if (request.payload.getChild('remove', NS.REGISTER)) await removeAccount(server, log, request);

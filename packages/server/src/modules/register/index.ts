@@ -3,9 +3,7 @@ import { NS, x } from '@parley/xmpp';
 import { defineModule } from '../../core/module.js';
 import { registeredInfo, updateRegistration } from './account.js';
 import { handlePreAuthRegister, registrationChannelAllowed } from './pre-auth.js';
-import { RegistrationThrottle } from './throttle.js';
-
-const HOUR_MS = 60 * 60 * 1000;
+import { registrationOf } from './registration.js';
 
 export const registerModule = defineModule({
   name: 'register',
@@ -20,11 +18,10 @@ export const registerModule = defineModule({
   setup(ctx) {
     const { server } = ctx;
     const { registration } = server.config;
-    const throttle = new RegistrationThrottle(registration.max_per_ip_per_hour, HOUR_MS);
     // Password change and removal stay available under every policy.
     server.disco.addHostFeature(NS.REGISTER);
 
-    ctx.preAuthIq(NS.REGISTER, (session, iq) => handlePreAuthRegister(server, throttle, ctx.log, session, iq));
+    ctx.preAuthIq(NS.REGISTER, (session, iq) => handlePreAuthRegister(server, registrationOf(server), session, iq));
     // XEP-0077 section 8; not offered before TLS where TLS must come first (RFC 6120 section 5.3.1).
     server.streamFeatures.addPreAuth((session) =>
       registration.policy !== 'closed' && registrationChannelAllowed(session) ? x('register', NS.REGISTER_FEATURE) : undefined,
