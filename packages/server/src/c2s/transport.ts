@@ -13,12 +13,12 @@ export interface TransportEvents {
 
 
 /**
- * One client connection as the session sees it: a TCP stream (RFC 6120) or a
- * WebSocket (RFC 7395). The transport owns framing, XML parsing and TLS; the
+ * One client connection as the session sees it: a TCP stream (RFC 6120), a
+ * WebSocket (RFC 7395) or a BOSH session (XEP-0206). The transport owns framing, XML parsing and TLS; the
  * session owns the protocol.
  */
 export interface Transport {
-  readonly kind: 'tcp' | 'websocket';
+  readonly kind: 'tcp' | 'websocket' | 'bosh';
   readonly remoteAddress: string;
   readonly loopback: boolean;
   /** True once the connection is encrypted: direct TLS, STARTTLS done, or wss. */
