@@ -1,13 +1,18 @@
 #!/bin/bash
 # Runs a Parley server for other projects' XMPP test suites (slixmpp's itests, xmpp.js's
 # end-to-end tests): domain example.test on 127.0.0.1 only, c2s 15222 (STARTTLS), direct
-# TLS 15223, HTTP 15280 (WebSocket /xmpp-websocket), HTTPS 15281, with the accounts
-# those suites log in with. Build first (`npm run build`).
+# TLS 15223, HTTP 15280 (WebSocket /xmpp-websocket, BOSH /http-bind), HTTPS 15281,
+# components 15347 (component.example.test, secret mysecretcomponentpassword), with the
+# accounts those suites log in with. Build first (`npm run build`).
 #
 # usage: parley-server.sh start | stop [SIGNAL] | restart [SIGNAL] | kill [SIGNAL]
 #                         | enable MOD... | disable MOD... | reset
-#   The verbs are those the xmpp.js runner expects of XMPPJS_SERVER_CTL; enable, disable
-#   and reset change nothing here, because Parley has no per-module switches yet.
+#   The verbs are those the xmpp.js runner expects of XMPPJS_SERVER_CTL. enable and disable
+#   take Prosody module names and map the SASL ones to Parley's switches: saslauth to
+#   [auth] legacy_sasl, sasl2 to [auth] sasl2 (Bind 2, inline SM and FAST come with it);
+#   other names are ignored. Like Prosody's, they take effect at the next (re)start; reset
+#   goes back to both profiles on.
+#   Anonymous logins (SASL ANONYMOUS) are on, on anon.example.test.
 # environment: PARLEY_PEER_DIR (default /tmp/parley-peer): config, data, log, PID file.
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -15,10 +20,28 @@ ROOT="$(cd "$HERE/../.." && pwd)"
 BASE="${PARLEY_PEER_DIR:-/tmp/parley-peer}"
 CONFIG="$BASE/parley.toml"
 PIDFILE="$BASE/parley.pid"
+# One file per switch, holding true or false; a missing file means true.
+SWITCHES="$BASE/switches"
 # Below the kernel's ephemeral range (32768 and up on Linux), so that outgoing connections
 # of a load test cannot hold one of these ports when the server starts.
-PORTS="15222 15223 15280 15281"
+PORTS="15222 15223 15280 15281 15347"
 ACCOUNTS="slix1:slix1pass slix2:slix2pass e2e1:e2e1pass e2e2:e2e2pass e2e3:e2e3pass e2e4:e2e4pass client:foobar admin:adminpass"
+
+switch() {
+  cat "$SWITCHES/$1" 2>/dev/null || echo true
+}
+
+set_switches() {
+  local value="$1" module
+  shift
+  mkdir -p "$SWITCHES"
+  for module in "$@"; do
+    case "$module" in
+      saslauth) echo "$value" > "$SWITCHES/legacy_sasl" ;;
+      sasl2) echo "$value" > "$SWITCHES/sasl2" ;;
+    esac
+  done
+}
 
 write_config() {
   mkdir -p "$BASE"
@@ -31,13 +54,23 @@ c2s_port = 15222
 c2s_tls_port = 15223
 http_port = 15280
 https_port = 15281
+component_port = 15347
 [tls]
-# As on a production server: no SASL before TLS, even on loopback.
-allow_plaintext_on_loopback = false
+# Loopback counts as secure, as on the Prosody the suites were written for; see docs/interop.md.
+allow_plaintext_on_loopback = true
+[auth]
+legacy_sasl = $(switch legacy_sasl)
+sasl2 = $(switch sasl2)
+[anonymous]
+enabled = true
+logins_per_ip_per_hour = 1000
 [registration]
 max_per_ip_per_hour = 1000
 [log]
 level = "info"
+[[components]]
+domain = "component.example.test"
+secret = "mysecretcomponentpassword"
 TOML
 }
 
@@ -88,6 +121,8 @@ case "$verb" in
   start) start ;;
   stop | kill) stop "${1:-TERM}" ;;
   restart) stop "${1:-TERM}"; start ;;
-  enable | disable | reset) ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  enable) set_switches true "$@" ;;
+  disable) set_switches false "$@" ;;
+  reset) rm -rf "$SWITCHES" ;;
+  *) sed -n '2,16p' "$0"; exit 2 ;;
 esac

@@ -8,33 +8,45 @@ import type { ClientSession } from './session.js';
  * conflict policy (RFC 6120 7.7.2.2).
  */
 export async function bindResource(session: ClientSession, iq: Element, bind: Element): Promise<Element> {
-  const { server } = session;
   const requested = bind.getChildText('resource', NS.BIND)?.trim();
   let full: JID;
   try {
-    full = jid(session.username!, server.config.domain, requested || generateResource());
+    full = jid(session.username!, session.host, requested || generateResource());
   } catch (err) {
     if (!(err instanceof JidError)) throw err;
     return errorReply(iq, new StanzaError('jid-malformed', `Invalid resource: ${err.message}`));
   }
 
+  const claimed = claimResource(session, full);
+  if (claimed instanceof StanzaError) return errorReply(iq, claimed);
+  full = claimed;
+
+  session.onBound(full);
+  return x('iq', NS.CLIENT, { type: 'result', id: iq.attr('id') }, x('bind', NS.BIND, {}, x('jid', NS.BIND, {}, full.toString())));
+}
+
+/**
+ * Applies `sessions.resource_conflict` and `sessions.max_per_account` to `full`; returns the
+ * JID to bind (renamed under 'rename') or the error to answer with.
+ */
+export function claimResource(session: ClientSession, requested: JID): JID | StanzaError {
+  const { server } = session;
+  let full = requested;
   const existing = server.sessions.get(full);
   if (existing) {
     const policy = server.config.sessions.resource_conflict;
-    if (policy === 'reject') return errorReply(iq, new StanzaError('conflict', `The resource "${full.resource}" is already in use.`));
+    if (policy === 'reject') return new StanzaError('conflict', `The resource "${full.resource}" is already in use.`);
     if (policy === 'rename') full = full.withResource(`${full.resource}-${generateResource().slice(0, 6)}`);
     else existing.closeWithError(new StreamError('conflict', 'Replaced by a new session for the same resource.'));
   }
 
   const count = server.sessions.resources(full.bare()).length;
   if (count >= server.config.sessions.max_per_account) {
-    return errorReply(iq, new StanzaError('resource-constraint', `This account already has ${count} sessions, the maximum.`));
+    return new StanzaError('resource-constraint', `This account already has ${count} sessions, the maximum.`);
   }
-
-  session.onBound(full);
-  return x('iq', NS.CLIENT, { type: 'result', id: iq.attr('id') }, x('bind', NS.BIND, {}, x('jid', NS.BIND, {}, full.toString())));
+  return full;
 }
 
-function generateResource(): string {
+export function generateResource(): string {
   return `parley-${randomBytes(6).toString('base64url')}`;
 }

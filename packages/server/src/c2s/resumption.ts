@@ -99,6 +99,9 @@ export class ResumableSessions<S extends Resumable> {
   }
 }
 
+/** What a `<resume/>` led to: the session to continue, a `<failed/>` answer, or nothing more because a stream closed. */
+export type ResumeAttempt = { kind: 'resumed'; target: ClientSession } | { kind: 'failed'; answer: Element } | { kind: 'closed' };
+
 /**
  * Handles `<resume/>` on a stream that authenticated and bound no resource (XEP-0198
  * section 5). The session the token names takes over this connection. Its old connection,
@@ -107,32 +110,30 @@ export class ResumableSessions<S extends Resumable> {
  * not acknowledged. Otherwise the client gets `<failed/>` and may bind a resource instead.
  */
 export async function resumeSession(successor: ClientSession, request: Element): Promise<void> {
+  const attempt = await attemptResume(successor, request);
+  if (attempt.kind === 'failed') successor.writeNonza(attempt.answer);
+  if (attempt.kind === 'resumed') attempt.target.adoptConnection(successor);
+}
+
+/** Finds and settles the session `request` names and applies its `h`; the caller adopts or answers. */
+export async function attemptResume(successor: ClientSession, request: Element): Promise<ResumeAttempt> {
   const registry = successor.server.resumableSessions;
   const token = request.attr('previd') ?? '';
   const username = successor.username!;
   const h = parseCounter(request.attr('h'));
-  if (h === undefined) {
-    successor.writeNonza(smFailed('bad-request'));
-    return;
-  }
+  if (h === undefined) return { kind: 'failed', answer: smFailed('bad-request') };
   const target = registry.find(token, username);
-  if (!target) {
-    successor.writeNonza(smFailed('item-not-found', registry.endedHandled(token, username)));
-    return;
-  }
+  if (!target) return { kind: 'failed', answer: smFailed('item-not-found', registry.endedHandled(token, username)) };
 
   target.suspend();
   await target.settle();
-  if (successor.state === 'closed') return;
-  if (target.state === 'closed') {
-    successor.writeNonza(smFailed('item-not-found', registry.endedHandled(token, username)));
-    return;
-  }
+  if (successor.state === 'closed') return { kind: 'closed' };
+  if (target.state === 'closed') return { kind: 'failed', answer: smFailed('item-not-found', registry.endedHandled(token, username)) };
   const outcome = target.sm!.acknowledge(h);
   if (outcome.kind === 'too-high') {
     successor.closeWithError(handledCountTooHigh(h, outcome.sendCount));
     target.close('resumed with an acknowledgement beyond the stanzas sent');
-    return;
+    return { kind: 'closed' };
   }
-  target.adoptConnection(successor);
+  return { kind: 'resumed', target };
 }

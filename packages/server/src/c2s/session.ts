@@ -4,10 +4,12 @@ import { Element, JID, NS, StanzaError, StreamError, XmlParseError, errorReply, 
 import type { ServerContext } from '../core/context.js';
 import type { Transport } from './transport.js';
 import { SaslNegotiation } from './sasl.js';
+import { NS_SASL2, Sasl2Negotiation } from './sasl2.js';
 import { bindResource } from './bind.js';
 import { TokenBucket } from './limits.js';
 import { type StreamManagement, handleStreamManagement, rerouteUnacked } from './stream-management.js';
 import { resumeSession } from './resumption.js';
+import { anonymousDomain } from './anonymous.js';
 
 export type SessionState = 'opening' | 'negotiating' | 'authenticated' | 'bound' | 'closed';
 
@@ -55,6 +57,8 @@ export class ClientSession {
   readonly ended: Promise<void>;
 
   private connection: Transport;
+  /** The domain the first stream header addressed: the served domain or the anonymous one. */
+  private streamHost: string | undefined;
   /** True while a resumable session has no connection. */
   private detached = false;
   /** Set once this connection resumed another session: elements still queued here go there. */
@@ -63,6 +67,7 @@ export class ClientSession {
   /** Durable writes started for the stanza being handled, while one is. */
   private currentWrites: Promise<unknown>[] | undefined;
   private readonly sasl: SaslNegotiation;
+  private readonly sasl2: Sasl2Negotiation;
   private readonly rate: TokenBucket;
   private queue: Promise<void> = Promise.resolve();
   private queued = 0;
@@ -84,6 +89,7 @@ export class ClientSession {
     });
     this.log = server.log.child({ session: this.id, transport: transport.kind, ip: transport.remoteAddress });
     this.sasl = new SaslNegotiation(this);
+    this.sasl2 = new Sasl2Negotiation(this);
     const limits = server.config.sessions;
     this.rate = new TokenBucket(limits.stanzas_per_second, limits.stanza_burst);
     this.attachTransport(transport);
@@ -98,8 +104,14 @@ export class ClientSession {
     return this.state === 'authenticated' || this.state === 'bound';
   }
 
+  /** The domain of this stream and of the account it authenticates: the served domain, or the anonymous domain. */
   get host(): string {
-    return this.server.config.domain;
+    return this.streamHost ?? this.server.config.domain;
+  }
+
+  /** True on a stream to the anonymous domain, where only SASL ANONYMOUS is offered. */
+  get anonymous(): boolean {
+    return this.host !== this.server.config.domain;
   }
 
   /** The current connection; while the session hibernates, the one that dropped. */
@@ -230,7 +242,11 @@ export class ClientSession {
       return new StreamError('invalid-namespace', `Unsupported stream content namespace ${header.attrs.xmlns}.`);
     }
     if (to === undefined) return new StreamError('host-unknown', 'The stream header has no "to" attribute.');
-    if (to.toLowerCase() !== this.host) return new StreamError('host-unknown', `This server does not serve ${to}.`);
+    const host = to.toLowerCase();
+    // The first header picks the domain; a restarted stream must address the same one.
+    const served = this.streamHost === undefined ? host === this.server.config.domain || host === anonymousDomain(this.server) : host === this.host;
+    if (!served) return new StreamError('host-unknown', `This server does not serve ${to}.`);
+    this.streamHost = host;
     const version = header.attr('version');
     if (version === undefined || !/^1\.\d+$/.test(version)) {
       return new StreamError('unsupported-version', 'This server requires XMPP version 1.0.');
@@ -244,19 +260,29 @@ export class ClientSession {
   }
 
   private sendFeatures(): void {
+    this.transport.send(this.buildFeatures());
+  }
+
+  /** The `<stream:features/>` for the session's state; a bound session (after SASL2) gets no binding. */
+  buildFeatures(): Element {
     const features = x('features', NS.STREAM);
     if (this.state === 'negotiating') {
       if (this.transport.canStartTls) {
         features.append(x('starttls', NS.TLS, {}, this.tlsRequired() ? x('required', NS.TLS) : undefined));
       }
-      features.append(...this.sasl.features());
-      features.append(...this.server.streamFeatures.preAuth(this));
-    } else {
+      features.append(this.sasl2.feature(), ...this.sasl.features());
+      // In-band registration and the like are for the served domain only.
+      if (!this.anonymous) features.append(...this.server.streamFeatures.preAuth(this));
+      return features;
+    }
+    if (this.state === 'authenticated') {
       features.append(x('bind', NS.BIND, {}, x('required', NS.BIND)));
       features.append(x('session', NS.SESSION, {}, x('optional', NS.SESSION)));
-      features.append(...this.server.streamFeatures.postAuth(this));
     }
-    this.transport.send(features);
+    // A session that enabled stream management inline (Bind 2) may not enable it again.
+    const postAuth = this.server.streamFeatures.postAuth(this).filter((feature) => !(this.sm && feature.ns === NS.SM));
+    features.append(...postAuth);
+    return features;
   }
 
   /** RFC 6120 5.3.1: TLS is mandatory to authenticate unless configured off or on loopback. */
@@ -314,8 +340,15 @@ export class ClientSession {
       if (username !== undefined) this.onAuthenticated(username);
       return;
     }
+    if (element.ns === NS_SASL2) {
+      if (this.tlsRequired() && !this.transport.secure) {
+        this.transport.send(x('failure', NS_SASL2, {}, x('encryption-required', NS.SASL)));
+        return;
+      }
+      return this.sasl2.handle(element);
+    }
     if (await this.server.streamElements.handle(this, element)) return;
-    if (element.name === 'iq' && element.ns === NS.CLIENT && (await this.server.preAuthIq(this, element))) return;
+    if (element.name === 'iq' && element.ns === NS.CLIENT && !this.anonymous && (await this.server.preAuthIq(this, element))) return;
     throw new StreamError('not-authorized', `<${element.name}/> is not allowed before authentication.`);
   }
 
@@ -340,6 +373,27 @@ export class ClientSession {
     clearTimeout(this.authTimer);
     this.transport.restart();
     this.log.info({ user: username }, 'authenticated');
+  }
+
+  /** SASL2 success: the stream goes on without a restart (XEP-0388 section 2.6.1). */
+  onSasl2Authenticated(username: string): void {
+    this.username = username;
+    this.state = 'authenticated';
+    clearTimeout(this.authTimer);
+    this.log.info({ user: username }, 'authenticated with SASL2');
+  }
+
+  /** Sends the SASL2 `<success/>`, binds `jid` when Bind 2 chose one, then sends the new stream features. */
+  completeSasl2(success: Element, jid: JID | undefined): void {
+    if (this.state === 'closed') return;
+    this.transport.send(success);
+    if (jid) this.onBound(jid);
+    this.sendFeatures();
+  }
+
+  /** The bare JID of the account this session authenticated as. */
+  jidOfAccount(): JID {
+    return JID.parse(`${this.username!}@${this.host}`);
   }
 
   private async handleBeforeBind(element: Element): Promise<void> {
@@ -485,6 +539,7 @@ export class ClientSession {
     this.server.connections.delete(this);
     this.server.resumableSessions.hibernate(sm.resumeId!, sm.resumeTimeoutS * 1000, () => this.finish('resumption timed out'));
     this.log.info({ reason, unacked: sm.unackedCount }, 'connection lost, session waits for resumption');
+    void this.server.hooks.fire('session/hibernated', { session: this, unacked: sm.pending() }).catch((err: unknown) => this.log.error({ err }, 'session/hibernated hook failed'));
   }
 
   /** Detaches the session from its connection, which gets a `conflict` stream error, because another connection resumes it. */
@@ -502,9 +557,10 @@ export class ClientSession {
   /**
    * Continues this hibernating session on the connection of `successor`, which authenticated
    * as the same account and sent `<resume/>`: sends `<resumed/>`, then every unacknowledged
-   * stanza again (XEP-0198 section 5).
+   * stanza again (XEP-0198 section 5). With `announce`, the elements it builds around
+   * `<resumed/>` (a SASL2 `<success/>`) go out in its place.
    */
-  adoptConnection(successor: ClientSession): void {
+  adoptConnection(successor: ClientSession, announce?: (resumed: Element) => Element[]): void {
     const sm = this.sm!;
     const transport = successor.handOver(this);
     this.server.resumableSessions.wake(sm.resumeId!);
@@ -516,7 +572,9 @@ export class ClientSession {
     this.server.connections.add(this);
     this.touch();
 
-    this.writeNonza(x('resumed', NS.SM, { previd: sm.resumeId, h: sm.handledCount }));
+    const resumed = x('resumed', NS.SM, { previd: sm.resumeId, h: sm.handledCount });
+    if (announce) transport.sendMany(announce(resumed));
+    else this.writeNonza(resumed);
     sm.resetAfterFailure();
     const pending = sm.pending();
     if (pending.length > 0) transport.sendMany(pending);

@@ -241,7 +241,7 @@ async function rerouteMessage(server: ServerContext, owner: JID, message: Elemen
   // message that came from offline storage once loses its first stamp here.
   // TODO: `message/offline` offers no way to await the write when no session sent the message,
   // so at shutdown storage may close before a rerouted message is stored.
-  if (await server.hooks.fire('message/offline', { stanza: message, from, to: owner })) return;
+  if (!server.router.isEphemeral(owner.domain) && (await server.hooks.fire('message/offline', { stanza: message, from, to: owner }))) return;
   const type = message.attr('type') ?? 'normal';
   if (type === 'chat' || type === 'normal') {
     server.router.bounce(message, new StanzaError('service-unavailable', 'The recipient went offline before receiving this message.'));
@@ -285,6 +285,11 @@ function enable(session: ClientSession, request: Element): void {
     session.writeNonza(smFailed('unexpected-request'));
     return;
   }
+  session.writeNonza(startStreamManagement(session, request));
+}
+
+/** Enables stream management on `session` as `request` asks and returns the `<enabled/>` answer; Bind 2 calls it before the session is bound. */
+export function startStreamManagement(session: ClientSession, request: Element): Element {
   const { config, resumableSessions } = session.server;
   const sm = new StreamManagement({
     start: resumableSessions.testCounterStart,
@@ -293,13 +298,11 @@ function enable(session: ClientSession, request: Element): void {
   });
   session.sm = sm;
   const resume = request.attr('resume');
-  if (resume !== 'true' && resume !== '1') {
-    session.writeNonza(x('enabled', NS.SM));
-    return;
-  }
+  // An anonymous user cannot log in as the same account again, so it could never resume.
+  if ((resume !== 'true' && resume !== '1') || session.anonymous) return x('enabled', NS.SM);
   sm.resumeId = resumableSessions.register(session);
   sm.resumeTimeoutS = resumeTimeout(request.attr('max'), config.sessions.resume_timeout_s);
-  session.writeNonza(x('enabled', NS.SM, { id: sm.resumeId, resume: 'true', max: sm.resumeTimeoutS }));
+  return x('enabled', NS.SM, { id: sm.resumeId, resume: 'true', max: sm.resumeTimeoutS });
 }
 
 /** Returns the client's preferred `max` when it is shorter than the configured timeout, else the timeout. */

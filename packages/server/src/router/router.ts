@@ -16,12 +16,28 @@ export type DomainHandler = (event: StanzaEvent) => Promise<void> | void;
  */
 export class Router {
   private readonly domains = new Map<string, DomainHandler>();
+  /** Domains of accounts that live only as long as their session, with the handler of stanzas to the domain itself. */
+  private readonly ephemeralDomains = new Map<string, DomainHandler>();
 
   constructor(private readonly server: ServerContext) {}
 
   /** Serves `domain` (a subdomain service) with `handler`. */
   addDomain(domain: string, handler: DomainHandler): void {
     this.domains.set(domain, handler);
+  }
+
+  /**
+   * Serves `domain` as a domain of accounts that exist only during their session (anonymous
+   * users). Stanzas to its users follow the rules for local accounts, except that a message
+   * is never stored offline; `hostHandler` gets the stanzas to the domain itself.
+   */
+  addEphemeralDomain(domain: string, hostHandler: DomainHandler): void {
+    this.ephemeralDomains.set(domain, hostHandler);
+  }
+
+  /** True for a domain added with addEphemeralDomain. */
+  isEphemeral(domain: string): boolean {
+    return this.ephemeralDomains.has(domain);
   }
 
   /** Processes a stanza a bound client sent; `from` is already stamped. */
@@ -45,7 +61,9 @@ export class Router {
   /** Routes a stanza from `from` to `to`; stanzas the server generates come here too. */
   async route(stanza: Element, from: JID, to: JID, origin?: ClientSession): Promise<void> {
     const event: StanzaEvent = { stanza, from, to, origin };
-    if (to.domain !== this.server.config.domain) {
+    const ephemeral = this.ephemeralDomains.get(to.domain);
+    if (ephemeral && to.local === '') return ephemeral(event);
+    if (to.domain !== this.server.config.domain && !ephemeral) {
       const handler = this.domains.get(to.domain);
       if (handler) await handler(event);
       else this.bounce(stanza, new StanzaError('remote-server-not-found', `This server does not connect to ${to.domain}.`));
@@ -105,7 +123,7 @@ export class Router {
     for (const session of targets) this.deliver(session, event);
     if (targets.length > 0) return this.routed(event, targets);
     if (type === 'headline' || type === 'error') return;
-    if (await this.server.hooks.fire('message/offline', event)) return this.routed(event, []);
+    if (!this.isEphemeral(event.to.domain) && (await this.server.hooks.fire('message/offline', event))) return this.routed(event, []);
     this.bounce(event.stanza, new StanzaError('service-unavailable', 'The recipient is offline and the message could not be stored.'));
   }
 
