@@ -495,3 +495,76 @@ describe('inbox persistence', () => {
     expect(entry.body).toBe('restart');
   });
 });
+
+describe('inbox pushes after a session ends', () => {
+  let smServer: TestServer;
+  const smClients: TestClient[] = [];
+
+  beforeAll(async () => {
+    smServer = await startTestServer({ sessions: { resume_timeout_s: 1 } });
+    for (const name of ['alice', 'bob', 'carol']) await smServer.createAccount(name, PASSWORD);
+  });
+
+  afterAll(async () => {
+    for (const client of smClients.splice(0)) client.kill();
+    await smServer.stop();
+  });
+
+  async function connectTo(username: string): Promise<TestClient> {
+    const client = await TestClient.connect(smServer, { username, password: PASSWORD, transport: 'plain', resource: 'phone', presence: true });
+    smClients.push(client);
+    return client;
+  }
+
+  async function enableSm(client: TestClient, resume: boolean): Promise<void> {
+    client.send(x('enable', NS.SM, resume ? { resume: 'true' } : {}));
+    await client.next((el) => el.ns === NS.SM && el.name === 'enabled', 5000);
+  }
+
+  /** Collects the messages that arrive within `ms`. */
+  async function messagesWithin(client: TestClient, ms: number): Promise<Element[]> {
+    const deadline = Date.now() + ms;
+    const messages: Element[] = [];
+    for (let left = ms; left > 0; left = deadline - Date.now()) {
+      const message = await client.next((el) => el.name === 'message', left).catch(() => undefined);
+      if (message === undefined) break;
+      messages.push(message);
+    }
+    return messages;
+  }
+
+  /** Logs in again and checks that only the chat message was stored and the inbox counts it. */
+  async function expectOnlyTheMessageStored(username: string, sender: string, body: string): Promise<void> {
+    const again = await connectTo(username);
+    const stored = await messagesWithin(again, 1000);
+    expect(stored.filter((message) => message.getChild('result', NS_INBOX) !== undefined)).toEqual([]);
+    expect(stored.map((message) => message.getChildText('body', NS.CLIENT))).toEqual([body]);
+    expect((await entryOf(again, `${sender}@${DOMAIN}`)).unread).toBe(1);
+  }
+
+  it('drops the pushes of a session that timed out', async () => {
+    const alice = await connectTo('alice');
+    const bob = await connectTo('bob');
+    await queryInbox(bob);
+    await enableSm(bob, true);
+    bob.kill();
+
+    await send(alice, `bob@${DOMAIN}`, 'while-hibernating');
+    // The hibernating session queued the message and its push; the timeout reroutes both.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await expectOnlyTheMessageStored('bob', 'alice', 'while-hibernating');
+  });
+
+  it('drops the unacknowledged pushes of a closed session', async () => {
+    const alice = await connectTo('alice');
+    const carol = await connectTo('carol');
+    await queryInbox(carol);
+    await enableSm(carol, false);
+
+    await send(alice, `carol@${DOMAIN}`, 'never-acknowledged');
+    await carol.next(isPush(`alice@${DOMAIN}`), 5000);
+    await received(carol, 'never-acknowledged');
+    await carol.close();
+    await expectOnlyTheMessageStored('carol', 'alice', 'never-acknowledged');
+  });
+});

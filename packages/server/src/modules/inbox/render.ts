@@ -45,7 +45,11 @@ export function entryResult(entry: InboxEntry, now: number, queryId?: string): E
   return result.append(conversationElement(entry));
 }
 
-/** Builds the message that carries one entry result to `to`, from the account's bare JID. */
+/**
+ * Builds the message that carries one entry result to `to`, from the account's bare JID.
+ * Its `<no-store/>` hint (XEP-0334) keeps it out of offline storage when the session ends
+ * before acknowledging it, because a later session would get stale counts.
+ */
 export function entryMessage(owner: JID, to: JID, id: string, result: Element): Element {
-  return x('message', NS.CLIENT, { from: owner.bare().toString(), to: to.toString(), id }, result);
+  return x('message', NS.CLIENT, { from: owner.bare().toString(), to: to.toString(), id }, result, x('no-store', NS.HINTS));
 }

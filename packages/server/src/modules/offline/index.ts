@@ -12,7 +12,7 @@ const HOLD_PRIORITY = -1000;
 export const offlineModule = defineModule({
   name: 'offline',
   specs: [
-    { spec: 'XEP-0160', version: '1.0.1', status: 'complete', note: 'chat-state-only messages are dropped; <no-store/> (XEP-0334) is bounced' },
+    { spec: 'XEP-0160', version: '1.0.1', status: 'complete', note: 'chat-state-only messages are dropped; <no-store/> (XEP-0334) is bounced, or dropped when the server generated the message for the account' },
     { spec: 'XEP-0203', version: '2.0', status: 'complete' },
   ],
   setup(ctx) {

@@ -45,7 +45,7 @@ export class OfflineMessages {
    * session goes on with its next stanza while the batch writer commits.
    */
   store(event: StanzaEvent): boolean {
-    const decision = offlineDecision(event.stanza);
+    const decision = offlineDecision(event.stanza, event.to);
     if (decision === 'drop') return true;
     const max = this.server.config.offline.max_messages;
     if (decision === 'refuse' || max === 0) return false;
