@@ -1,0 +1,9 @@
+/** The web client's data layer: one IndexedDB database per account, read page by page. */
+export { ChatStore, type ChatStoreOptions } from './chat-store.js';
+export type { LockManagerLike } from './tabs.js';
+export { ParleyDb, openAccountDb, deleteAccountDb, accountDbName, SCHEMA_VERSION } from './schema.js';
+export { tokenize } from './tokens.js';
+export type { SearchOptions, SearchResult } from './search-merged.js';
+export type { ChatState } from './parse.js';
+export * from './limits.js';
+export type { Contact, Conversation, ConversationKind, DataChange, Direction, Message, MessageKey, MessageState, OutboxEntry, ReceiptRecord, Room } from './types.js';

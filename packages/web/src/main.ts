@@ -1,0 +1,27 @@
+import { createApp, watch } from 'vue';
+import { createPinia } from 'pinia';
+import App from './App.vue';
+import { applyLocale, createAppI18n } from './i18n/index.js';
+import { applyTheme, useSettings } from './stores/index.js';
+import './ui/styles.css';
+
+const app = createApp(App);
+const pinia = createPinia();
+app.use(pinia);
+
+const settings = useSettings(pinia);
+const i18n = createAppI18n(settings.effectiveLocale);
+app.use(i18n);
+watch(() => settings.effectiveLocale, (locale) => applyLocale(i18n, locale), { immediate: true });
+
+let stopTheme = (): void => undefined;
+watch(
+  () => settings.theme,
+  (theme) => {
+    stopTheme();
+    stopTheme = applyTheme(theme);
+  },
+  { immediate: true },
+);
+
+app.mount('#app');

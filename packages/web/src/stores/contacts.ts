@@ -1,0 +1,123 @@
+import { defineStore } from 'pinia';
+import type { XElement } from '../xmpp/index.js';
+import { bare } from './protocol/jid.js';
+import { buildPresence, parsePresence, subscription, type PresenceInfo, type Show } from './protocol/presence.js';
+import { removeRosterItem, setRosterItem } from './protocol/roster.js';
+import type { Contact } from '../data/index.js';
+import { services } from './services.js';
+
+/** A contact's presence, summed over its online resources: the best show wins. */
+export interface ContactPresence {
+  show: Show | 'unavailable';
+  status?: string;
+}
+
+const SHOW_RANK: Record<ContactPresence['show'], number> = { available: 4, away: 2, xa: 1, dnd: 3, unavailable: 0 };
+/** Resources remembered per contact; a contact with more is unusual and the oldest go. */
+const MAX_RESOURCES = 20;
+
+/** Sums the presences of one contact's resources (highest priority, then the most available show). */
+export function summarize(resources: Record<string, PresenceInfo>): ContactPresence {
+  const best = Object.values(resources).sort((a, b) => b.priority - a.priority || SHOW_RANK[b.show] - SHOW_RANK[a.show])[0];
+  return best ? { show: best.show, status: best.status } : { show: 'unavailable' };
+}
+
+export const useContacts = defineStore('contacts', {
+  state: () => ({
+    /** The roster as the data layer stores it (the data layer also applies roster pushes). */
+    roster: [] as Contact[],
+    /** Online resources by bare JID. */
+    resources: {} as Record<string, Record<string, PresenceInfo>>,
+    /** Bare JIDs that asked to see the account's presence. */
+    requests: [] as string[],
+    ownShow: 'available' as Show,
+    ownStatus: '',
+    loaded: false,
+  }),
+  getters: {
+    presenceOf: (state) => (jid: string): ContactPresence => summarize(state.resources[bare(jid)] ?? {}),
+    nameOf: (state) => (jid: string): string => state.roster.find((item) => item.jid === bare(jid))?.name ?? jid.split('@')[0] ?? jid,
+    sorted: (state) => [...state.roster].sort((a, b) => (a.name ?? a.jid).localeCompare(b.name ?? b.jid)),
+  },
+  actions: {
+    attach(): () => void {
+      const { client } = services();
+      const stops = [
+        client.on('stanza', (stanza) => this.onStanza(stanza)),
+        services().chat.subscribe((change) => {
+          if (change.type === 'contacts') void this.readRoster();
+        }),
+        client.on('online', ({ resumed }) => {
+          if (!resumed) void this.start();
+        }),
+      ];
+      void this.start();
+      return () => stops.forEach((stop) => stop());
+    },
+
+    /** Fetches the roster, then sends the initial presence (RFC 6121 section 4.2 orders them so). */
+    async start(): Promise<void> {
+      const { client, chat } = services();
+      this.resources = {};
+      await this.readRoster();
+      try {
+        await chat.syncRoster();
+      } catch (err) {
+        console.error('fetching the roster failed', err);
+      }
+      this.loaded = true;
+      client.send(buildPresence(this.ownShow, this.ownStatus));
+    },
+
+    /** Reads the stored roster; rosters are small (hundreds), so it is read whole. */
+    async readRoster(): Promise<void> {
+      this.roster = await services().db.contacts.toArray();
+    },
+
+    onStanza(stanza: XElement): void {
+      if (stanza.name !== 'presence') return;
+      const presence = parsePresence(stanza);
+      if (presence.muc) return;
+      if (presence.type === 'subscribe') {
+        if (!this.requests.includes(presence.jid)) this.requests.push(presence.jid);
+        return;
+      }
+      if (presence.type !== 'available' && presence.type !== 'unavailable') return;
+
+      const key = presence.resource ?? '';
+      const current = { ...(this.resources[presence.jid] ?? {}) };
+      if (presence.type === 'unavailable') delete current[key];
+      else current[key] = presence;
+      const keys = Object.keys(current);
+      if (keys.length > MAX_RESOURCES) delete current[keys[0]!];
+      this.resources[presence.jid] = current;
+    },
+
+    setOwnPresence(show: Show, status: string): void {
+      this.ownShow = show;
+      this.ownStatus = status;
+      services().client.send(buildPresence(show, status));
+    },
+
+    /** Adds a contact and sends a presence subscription request. */
+    async add(jid: string, name?: string): Promise<void> {
+      const { client } = services();
+      await setRosterItem(client, jid, name);
+      client.send(subscription(jid, 'subscribe'));
+    },
+
+    async remove(jid: string): Promise<void> {
+      await removeRosterItem(services().client, jid);
+    },
+
+    /** Accepts or declines a subscription request. Accepting also requests a subscription in the other direction. */
+    answer(jid: string, accept: boolean): void {
+      const { client } = services();
+      this.requests = this.requests.filter((request) => request !== jid);
+      client.send(subscription(jid, accept ? 'subscribed' : 'unsubscribed'));
+      if (accept && !this.roster.some((item) => item.jid === jid && (item.subscription === 'to' || item.subscription === 'both'))) {
+        client.send(subscription(jid, 'subscribe'));
+      }
+    },
+  },
+});

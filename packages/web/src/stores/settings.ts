@@ -1,0 +1,75 @@
+import { defineStore } from 'pinia';
+import { isLocalePreference, resolveLocale, type Locale, type LocalePreference } from '../i18n/locale.js';
+
+export type Theme = 'system' | 'light' | 'dark';
+
+export interface SettingsState {
+  locale: LocalePreference;
+  theme: Theme;
+  notifications: boolean;
+  sound: boolean;
+  sendOnEnter: boolean;
+  /** Delete the account's local database on sign-out (shared computers). */
+  forgetOnSignOut: boolean;
+  /** The last account and server, to fill the sign-in form (never the password). */
+  lastJid: string;
+  lastServer: string;
+}
+
+const STORAGE_KEY = 'parley:settings';
+
+export function defaultSettings(): SettingsState {
+  return { locale: 'auto', theme: 'system', notifications: true, sound: false, sendOnEnter: true, forgetOnSignOut: false, lastJid: '', lastServer: '' };
+}
+
+/** Reads saved settings, keeping defaults for anything missing or of the wrong type. */
+export function loadSettings(storage: Pick<Storage, 'getItem'> | undefined): SettingsState {
+  const settings = defaultSettings();
+  let saved: Record<string, unknown> = {};
+  try {
+    saved = JSON.parse(storage?.getItem(STORAGE_KEY) ?? '{}') as Record<string, unknown>;
+  } catch {
+    return settings;
+  }
+  if (isLocalePreference(saved.locale)) settings.locale = saved.locale;
+  if (saved.theme === 'light' || saved.theme === 'dark' || saved.theme === 'system') settings.theme = saved.theme;
+  for (const flag of ['notifications', 'sound', 'sendOnEnter', 'forgetOnSignOut'] as const) {
+    if (typeof saved[flag] === 'boolean') settings[flag] = saved[flag];
+  }
+  if (typeof saved.lastJid === 'string') settings.lastJid = saved.lastJid;
+  if (typeof saved.lastServer === 'string') settings.lastServer = saved.lastServer;
+  return settings;
+}
+
+function browserStorage(): Storage | undefined {
+  try {
+    return typeof localStorage === 'undefined' ? undefined : localStorage;
+  } catch {
+    return undefined;
+  }
+}
+
+function browserLanguages(): readonly string[] {
+  return typeof navigator === 'undefined' ? [] : (navigator.languages ?? [navigator.language]);
+}
+
+/** Preferences of this browser (not of the account), kept in localStorage. */
+export const useSettings = defineStore('settings', {
+  state: (): SettingsState => loadSettings(browserStorage()),
+  getters: {
+    effectiveLocale: (state): Locale => resolveLocale(state.locale, browserLanguages()),
+  },
+  actions: {
+    update(patch: Partial<SettingsState>): void {
+      this.$patch(patch);
+      this.persist();
+    },
+    persist(): void {
+      try {
+        browserStorage()?.setItem(STORAGE_KEY, JSON.stringify(this.$state));
+      } catch {
+        // TODO: tell the user when the browser refuses storage (private mode with a full quota).
+      }
+    },
+  },
+});

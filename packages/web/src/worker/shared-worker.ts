@@ -1,0 +1,16 @@
+import { ConnectionHost } from './connection-host.js';
+import { messagePort } from './ports.js';
+import type { HostMessage, TabMessage } from './protocol.js';
+
+// The SharedWorker of one account (named per account by connectShared): every tab of that
+// account connects here and shares the one connection it holds.
+interface SharedWorkerScope {
+  onconnect: ((event: MessageEvent) => void) | null;
+}
+
+const host = new ConnectionHost();
+
+(self as unknown as SharedWorkerScope).onconnect = (event) => {
+  const port = event.ports[0];
+  if (port) host.addPort(messagePort<TabMessage, HostMessage>(port));
+};

@@ -1,0 +1,105 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { JID } from '@parley/xmpp';
+import { keepOnLoopback, launchChromium } from './support/browser.js';
+import { startTestServer, type TestServer } from './support/server.js';
+
+// The built web client, served by the server's HTTP listener, in Debian's Chromium: tabs of
+// one account share one connection (a SharedWorker, or a leader tab without it).
+const WEB_PACKAGE = fileURLToPath(new URL('../packages/web/', import.meta.url));
+const PASSWORD = 'browser-password';
+const STEP_MS = 15_000;
+
+let buildDir: string;
+let server: TestServer;
+let browser: Browser;
+let origin: string;
+const pageErrors: string[] = [];
+
+beforeAll(async () => {
+  // A fresh build of the current sources, so that a stale dist/ is never what is tested.
+  buildDir = await mkdtemp(path.join(tmpdir(), 'parley-web-build-'));
+  await promisify(execFile)('npx', ['vite', 'build', '--outDir', buildDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: WEB_PACKAGE, timeout: 120_000 });
+
+  server = await startTestServer({ web: { root: buildDir } });
+  await server.createAccount('alice', PASSWORD);
+  await server.createAccount('bob', PASSWORD);
+  origin = `http://127.0.0.1:${server.httpPort}`;
+  browser = await launchChromium();
+}, 150_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+  if (buildDir) await rm(buildDir, { recursive: true, force: true });
+});
+
+async function newContext(): Promise<{ context: BrowserContext; blocked: string[] }> {
+  const context = await browser.newContext();
+  const blocked = await keepOnLoopback(context);
+  return { context, blocked };
+}
+
+async function signIn(context: BrowserContext, user: string, query = ''): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+  await page.goto(`${origin}/${query}`);
+  await page.getByTestId('signin-jid').fill(`${user}@${server.domain}`);
+  await page.getByTestId('signin-password').fill(PASSWORD);
+  await page.getByTestId('signin-submit').click();
+  await onlineLayout(page).waitFor({ timeout: STEP_MS });
+  return page;
+}
+
+/** The signed-in screen while the connection is online. */
+function onlineLayout(page: Page) {
+  return page.locator('[data-testid="main-layout"][data-connection-status="online"]');
+}
+
+function resourcesOf(user: string): string[] {
+  return server.server.sessions.resources(JID.parse(`${user}@${server.domain}`)).map((session) => session.jid!.resource);
+}
+
+function sessionsOf(user: string): number {
+  return server.server.sessions.resources(JID.parse(`${user}@${server.domain}`)).length;
+}
+
+describe('web client in Chromium', () => {
+  it('shares one server session between two tabs through the SharedWorker', async () => {
+    const { context, blocked } = await newContext();
+    try {
+      await signIn(context, 'alice');
+      await signIn(context, 'alice');
+      expect(sessionsOf('alice')).toBe(1);
+      expect(blocked).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('leader tab shares and hands over', async () => {
+    const { context, blocked } = await newContext();
+    try {
+      const leader = await signIn(context, 'bob', '?connection=leader');
+      const follower = await signIn(context, 'bob', '?connection=leader');
+      expect(sessionsOf('bob')).toBe(1);
+
+      const first = resourcesOf('bob');
+      await leader.close();
+      // The follower takes over with the keys the leader shared: a new session, no password asked.
+      await expect.poll(() => resourcesOf('bob').filter((resource) => !first.includes(resource)).length, { timeout: STEP_MS }).toBe(1);
+      await onlineLayout(follower).waitFor({ timeout: STEP_MS });
+      expect(blocked).toEqual([]);
+      expect(pageErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
