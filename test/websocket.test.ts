@@ -155,7 +155,13 @@ describe('host-meta', () => {
       request.on('error', reject);
     });
     const links = (JSON.parse(body) as { links: { href: string }[] }).links;
-    expect(links.map((link) => link.href)).toEqual([`ws://${server.domain}:${server.httpPort}/xmpp-websocket`]);
+    expect(links.map((link) => link.href)).toEqual([`ws://${server.domain}:${server.httpPort}/xmpp-websocket`, `http://${server.domain}:${server.httpPort}/http-bind`]);
+  });
+
+  it('lists the BOSH URL', async () => {
+    const response = await fetch(`http://127.0.0.1:${server.httpPort}/.well-known/host-meta.json`);
+    const body = (await response.json()) as { links: { rel: string; href: string }[] };
+    expect(body.links).toContainEqual({ rel: 'urn:xmpp:alt-connections:xbosh', href: `http://127.0.0.1:${server.httpPort}/http-bind` });
   });
 
   it('lists the WebSocket URL in JSON', async () => {

@@ -8,7 +8,7 @@ import type { ServerContext } from '../core/context.js';
 import { ClientSession } from '../c2s/session.js';
 import { WebSocketTransport } from './websocket-transport.js';
 import type { CertificatePair } from './certificates.js';
-import { registerBosh } from './bosh/endpoint.js';
+import { BOSH_PATH, registerBosh } from './bosh/endpoint.js';
 import { registerWebClient } from './web-client.js';
 import { registerAdminApi } from '../admin/plugin.js';
 
@@ -32,11 +32,11 @@ export async function createHttpServer(server: ServerContext, tls: CertificatePa
   });
   app.get('/.well-known/host-meta', async (request, reply) => {
     reply.header('Access-Control-Allow-Origin', '*').type('application/xrd+xml');
-    return hostMetaXml(webSocketUrl(request, server));
+    return hostMetaXml(discoveryLinks(request, server));
   });
   app.get('/.well-known/host-meta.json', async (request, reply) => {
     reply.header('Access-Control-Allow-Origin', '*').type('application/json');
-    return { links: [{ rel: 'urn:xmpp:alt-connections:websocket', href: webSocketUrl(request, server) }] };
+    return { links: discoveryLinks(request, server) };
   });
   app.get('/health', async () => ({ status: 'ok', sessions: server.sessions.count() }));
   if (server.config.bosh.enabled) await registerBosh(app, server);
@@ -56,15 +56,22 @@ function acceptWebSocket(server: ServerContext, socket: WebSocket, request: Inco
   new ClientSession(server, new WebSocketTransport(socket, address, tlsSocket, server.config.sessions.max_stanza_bytes));
 }
 
+/** Lists the connection methods of XEP-0156: WebSocket, and BOSH when it is enabled. */
+function discoveryLinks(request: FastifyRequest, server: ServerContext): { rel: string; href: string }[] {
+  const secure = request.protocol === 'https';
+  const authority = discoveryAuthority(request, server);
+  const links = [{ rel: 'urn:xmpp:alt-connections:websocket', href: `${secure ? 'wss' : 'ws'}://${authority}${WEBSOCKET_PATH}` }];
+  if (server.config.bosh.enabled) links.push({ rel: 'urn:xmpp:alt-connections:xbosh', href: `${secure ? 'https' : 'http'}://${authority}${BOSH_PATH}` });
+  return links;
+}
+
 /**
- * Builds the WebSocket URL for discovery. The request's Host header is used only when it
- * names the served domain, localhost or an IP address, so that a forged header cannot
- * make a cache hand out a link to another host.
+ * Returns the host and port for discovery links. The request's Host header is used only
+ * when it names the served domain, localhost or an IP address, so that a forged header
+ * cannot make a cache hand out a link to another host.
  */
-function webSocketUrl(request: FastifyRequest, server: ServerContext): string {
-  const scheme = request.protocol === 'https' ? 'wss' : 'ws';
-  const host = isOwnHost(request.hostname, server.config.domain) ? request.host : `${server.config.domain}:${request.socket.localPort}`;
-  return `${scheme}://${host}${WEBSOCKET_PATH}`;
+function discoveryAuthority(request: FastifyRequest, server: ServerContext): string {
+  return isOwnHost(request.hostname, server.config.domain) ? request.host : `${server.config.domain}:${request.socket.localPort}`;
 }
 
 function isOwnHost(hostname: string, domain: string): boolean {
@@ -72,6 +79,7 @@ function isOwnHost(hostname: string, domain: string): boolean {
   return name === domain || name === 'localhost' || isIP(name) !== 0;
 }
 
-function hostMetaXml(href: string): string {
-  return `<?xml version='1.0' encoding='utf-8'?>\n<XRD xmlns='${XRD_NS}'>\n  <Link rel='urn:xmpp:alt-connections:websocket' href='${href}'/>\n</XRD>\n`;
+function hostMetaXml(links: { rel: string; href: string }[]): string {
+  const lines = links.map((link) => `  <Link rel='${link.rel}' href='${link.href}'/>\n`).join('');
+  return `<?xml version='1.0' encoding='utf-8'?>\n<XRD xmlns='${XRD_NS}'>\n${lines}</XRD>\n`;
 }
