@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 
 import { ApiProblem, invalidField, notFound } from '../admin/problem.js';
 import { FastTokens } from '../auth/fast-tokens.js';
-import type { StoredScramCredential } from '../storage/accounts.js';
+import { insertCredentials, type StoredScramCredential } from '../storage/accounts.js';
 import { OrgGroupRepository } from '../storage/org-groups.js';
 import { ProfileRepository, type AccountProfile } from '../storage/profiles.js';
 import type { Database } from '../storage/schema.js';
@@ -75,7 +75,7 @@ async function writePassword(trx: Kysely<Database>, plan: AccountWritePlan, stor
   const { host, username } = plan;
   if (plan.credentials !== undefined) {
     await trx.deleteFrom('credentials').where('host', '=', host).where('username', '=', username).execute();
-    await trx.insertInto('credentials').values(plan.credentials.map((credential) => credentialRow(host, username, credential))).execute();
+    await insertCredentials(trx, host, username, plan.credentials);
     if (storedLegacyHash !== null) await trx.updateTable('accounts').set({ legacy_hash: null }).where('host', '=', host).where('username', '=', username).execute();
     return !plan.create;
   }
@@ -198,16 +198,4 @@ async function writeGroups(trx: Kysely<Database>, host: string, username: string
 
 function emptyProfile(host: string, username: string, now: number): AccountProfile {
   return { host, username, externalId: null, displayName: null, email: null, phone: null, title: null, department: null, avatarSha1: null, updatedAt: now };
-}
-
-function credentialRow(host: string, username: string, credential: StoredScramCredential) {
-  return {
-    host,
-    username,
-    hash: credential.hash,
-    salt: credential.salt.toString('base64'),
-    iterations: credential.iterations,
-    stored_key: credential.storedKey.toString('base64'),
-    server_key: credential.serverKey.toString('base64'),
-  };
 }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 
 import type { CredentialsTable, Database, ScramHash } from './schema.js';
 
@@ -218,8 +218,9 @@ export class AccountRepository {
   }
 }
 
-async function insertCredentials(
-  trx: Transaction<Database>,
+/** Inserts the account's SCRAM credentials with `trx`; does nothing for an empty list. */
+export async function insertCredentials(
+  trx: Kysely<Database>,
   host: string,
   username: string,
   credentials: StoredScramCredential[],

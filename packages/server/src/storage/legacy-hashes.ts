@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 
-import type { StoredScramCredential } from './accounts.js';
+import { insertCredentials, type StoredScramCredential } from './accounts.js';
 import type { Database } from './schema.js';
 
 /**
@@ -46,16 +46,7 @@ export class LegacyHashRepository {
       if (existing !== undefined) return false;
 
       await trx.updateTable('accounts').set({ legacy_hash: null }).where('host', '=', host).where('username', '=', username).execute();
-      const rows = credentials.map((credential) => ({
-        host,
-        username,
-        hash: credential.hash,
-        salt: credential.salt.toString('base64'),
-        iterations: credential.iterations,
-        stored_key: credential.storedKey.toString('base64'),
-        server_key: credential.serverKey.toString('base64'),
-      }));
-      if (rows.length > 0) await trx.insertInto('credentials').values(rows).execute();
+      await insertCredentials(trx, host, username, credentials);
       return true;
     });
   }
