@@ -53,6 +53,28 @@ export class ArchiveSync {
     return result.results.length > 0;
   }
 
+  /**
+   * Stores the archived message `stanzaId` with up to `max` messages on each side. They stay
+   * outside the fetched range, so the gaps around them are fetched again when paged into.
+   */
+  async fetchAround(jid: string, kind: ConversationKind, stanzaId: string, max: number): Promise<void> {
+    const conversation = (await this.db.conversations.get(jid)) ?? newConversation(jid, kind);
+    const older = await this.query(conversation, { beforeId: stanzaId, before: '', max });
+    await this.store(jid, older.results);
+    // after-id leaves the message itself out, so start after its older neighbour (or at the beginning).
+    const start = older.last === undefined ? {} : { afterId: older.last };
+    const newer = await this.query(conversation, { ...start, max: max + 1 });
+    await this.store(jid, newer.results);
+  }
+
+  /** Stores up to `max` archived messages next to `stanzaId` (older with `before-id`, newer with `after-id`). */
+  async fetchNextTo(jid: string, kind: ConversationKind, stanzaId: string, side: 'older' | 'newer', max: number): Promise<void> {
+    const conversation = (await this.db.conversations.get(jid)) ?? newConversation(jid, kind);
+    const request = side === 'older' ? { beforeId: stanzaId, before: '', max } : { afterId: stanzaId, max };
+    const result = await this.query(conversation, request);
+    await this.store(jid, result.results);
+  }
+
   private async fetchLastPage(conversation: Conversation, max: number): Promise<number> {
     const result = await this.query(conversation, { before: '', max });
     await this.store(conversation.jid, result.results);

@@ -141,11 +141,49 @@ export class ChatStore {
   /** Older messages: from IndexedDB, and from the archive only for what is not stored. */
   async olderPage(conversation: string, before: MessageKey, limit: number): Promise<Message[]> {
     const jid = bareOf(conversation);
+    const range = await this.db.conversations.get(jid);
+    const kind = range?.kind ?? this.open.get(jid) ?? 'chat';
+    const edge = await this.db.messages.get(before.key);
+    if (edge?.stanzaId !== undefined && belowRange(edge, range)) {
+      await this.archive.fetchNextTo(jid, kind, edge.stanzaId, 'older', limit);
+      return this.messages.olderLocal(jid, before.key, limit);
+    }
+
     const local = await this.messages.olderLocal(jid, before.key, limit);
-    if (local.length >= limit) return local;
-    const kind = (await this.db.conversations.get(jid))?.kind ?? this.open.get(jid) ?? 'chat';
-    const fetched = await this.archive.fetchOlder(jid, kind, limit - local.length);
+    // Rows below the fetched range came from a jump; the archive fills the gap before them first.
+    const crossesGap = local.some((row) => belowRange(row, range));
+    if (local.length >= limit && !crossesGap) return local;
+    const fetched = await this.archive.fetchOlder(jid, kind, crossesGap ? limit : limit - local.length);
     return fetched ? this.messages.olderLocal(jid, before.key, limit) : local;
+  }
+
+  /** Newer messages after `after`; below the fetched range (after a jump) the archive fills them in first. */
+  async newerPage(conversation: string, after: MessageKey, limit: number): Promise<Message[]> {
+    const jid = bareOf(conversation);
+    const range = await this.db.conversations.get(jid);
+    const edge = await this.db.messages.get(after.key);
+    if (edge?.stanzaId !== undefined && belowRange(edge, range)) {
+      const kind = range?.kind ?? this.open.get(jid) ?? 'chat';
+      await this.archive.fetchNextTo(jid, kind, edge.stanzaId, 'newer', limit);
+    }
+    return this.messages.newerLocal(jid, after.key, limit);
+  }
+
+  /**
+   * The window around a message (a search hit): the message and up to `limit` messages on each
+   * side, oldest first. A hit only the server had is fetched with its neighbours and stored first.
+   * `key` is the message's stored key, absent when neither IndexedDB nor the archive has it.
+   */
+  async pageAround(conversation: string, target: { key: string; stanzaId?: string }, limit: number): Promise<{ messages: Message[]; key?: string }> {
+    const jid = bareOf(conversation);
+    let row = await this.storedMessage(jid, target);
+    if (!row && target.stanzaId !== undefined) {
+      const kind = (await this.db.conversations.get(jid))?.kind ?? this.open.get(jid) ?? 'chat';
+      await this.archive.fetchAround(jid, kind, target.stanzaId, limit);
+      row = await this.storedMessage(jid, target);
+    }
+    if (!row) return { messages: [] };
+    return { messages: await this.messages.around(jid, row.key, limit), key: row.key };
   }
 
   /** Stores the message and its outbox entry in one transaction, then hands it to the connection. */
@@ -346,6 +384,13 @@ export class ChatStore {
     return run;
   }
 
+  private async storedMessage(conversation: string, target: { key: string; stanzaId?: string }): Promise<Message | undefined> {
+    const row = await this.db.messages.get(target.key);
+    if (row?.conversation === conversation) return row;
+    if (target.stanzaId === undefined) return undefined;
+    return this.db.messages.where('[conversation+stanzaId]').equals([conversation, target.stanzaId]).first();
+  }
+
   private async ownMessage(target: MessageKey): Promise<Message> {
     const row = await this.db.messages.get(target.key);
     if (!row || row.direction !== 'out') throw new Error('only own messages can be changed');
@@ -371,6 +416,12 @@ export class ChatStore {
   private ownBare(): string {
     return bareOf(this.client.bareJid);
   }
+}
+
+/** True for an archived row older than the conversation's fetched range: stored by a jump, maybe with gaps around it. */
+function belowRange(row: Message, range: Conversation | undefined): boolean {
+  if (!range || range.reachedBeginning || range.oldestFetched === undefined || row.stanzaId === undefined) return false;
+  return row.stanzaId < range.oldestFetched;
 }
 
 /** Reads the flags of an inbox property result, whose `<query/>` has no unread count. */

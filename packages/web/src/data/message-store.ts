@@ -63,6 +63,24 @@ export class MessageStore {
     return rows.reverse();
   }
 
+  /** Reads the `limit` stored messages after `afterKey`, oldest first. */
+  async newerLocal(conversation: string, afterKey: string, limit: number): Promise<Message[]> {
+    return this.db.messages
+      .where('[conversation+key]')
+      .between([conversation, afterKey], [conversation, Dexie.maxKey], false, true)
+      .limit(clampLimit(limit))
+      .toArray();
+  }
+
+  /** Reads the message `key` with up to `limit` stored messages on each side, oldest first. */
+  async around(conversation: string, key: string, limit: number): Promise<Message[]> {
+    const row = await this.db.messages.get(key);
+    if (!row || row.conversation !== conversation) return [];
+    const older = await this.olderLocal(conversation, key, limit);
+    const newer = await this.newerLocal(conversation, key, limit);
+    return [...older, row, ...newer];
+  }
+
   /** Stores a message, a correction or a retraction; returns what changed. */
   apply(envelope: Envelope, inRange: boolean): Promise<WriteResult> {
     return this.db.transaction('rw', this.db.messages, this.db.conversations, async () => {

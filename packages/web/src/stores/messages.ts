@@ -43,6 +43,8 @@ export function mergeWindow(window: Message[], changed: Message[], openEnded: { 
 
 let typingTimer: ReturnType<typeof setTimeout> | undefined;
 let ownTyping: OwnChatState = 'active';
+/** A search hit to open at when its conversation's view mounts; outside the state, so closing the previous view keeps it. */
+let pendingJump: Message | undefined;
 
 export const useMessages = defineStore('messages', {
   state: () => ({
@@ -54,6 +56,9 @@ export const useMessages = defineStore('messages', {
     /** Newer messages were dropped from the window; the view offers to jump back to the latest. */
     detached: false,
     loadingOlder: false,
+    loadingNewer: false,
+    /** The message a jump opened the window at; the list scrolls to it, highlights it and clears this. */
+    focusKey: '',
     typing: [] as TypingNotice[],
     editingKey: '',
     receipts: {} as Record<string, ReceiptRecord>,
@@ -82,6 +87,43 @@ export const useMessages = defineStore('messages', {
       void this.loadRecentReceipts();
     },
 
+    /** Opens a conversation at a message (a search hit), with a page on each side; the newest page when the message is gone. */
+    async openAt(conversation: string, kind: ConversationKind, target: Message): Promise<void> {
+      if (this.conversation !== conversation) {
+        this.$reset();
+        this.conversation = conversation;
+        this.kind = kind;
+        void services().chat.openConversation(conversation, kind).catch((err: unknown) => console.error('catching up failed', conversation, err));
+      }
+      const around = await services().chat.pageAround(conversation, target, PAGE_SIZE);
+      if (this.conversation !== conversation) return;
+      if (around.key === undefined) return this.open(conversation, kind);
+
+      const newest = await services().chat.newestPage(conversation, 1);
+      if (this.conversation !== conversation) return;
+      this.items = around.messages;
+      this.reachedBeginning = false;
+      this.detached = around.messages[around.messages.length - 1]?.key !== newest[0]?.key;
+      this.focusKey = around.key;
+    },
+
+    /** Opens a search hit: now when its conversation is open, else when its view mounts (see takeJump). */
+    async jumpTo(hit: Message): Promise<boolean> {
+      if (this.conversation === hit.conversation) {
+        await this.openAt(hit.conversation, this.kind, hit);
+        return true;
+      }
+      pendingJump = hit;
+      return false;
+    },
+
+    /** Takes the search hit waiting for `conversation`'s view, if any. */
+    takeJump(conversation: string): Message | undefined {
+      const jump = pendingJump?.conversation === conversation ? pendingJump : undefined;
+      pendingJump = undefined;
+      return jump;
+    },
+
     close(): void {
       this.setOwnTyping('active');
       if (this.conversation) maybeServices()?.chat.closeConversation(this.conversation);
@@ -107,6 +149,32 @@ export const useMessages = defineStore('messages', {
         return page.length;
       } finally {
         this.loadingOlder = false;
+      }
+    },
+
+    /** Loads the page after the newest message in the window, while the window is detached from the latest. */
+    async loadNewer(): Promise<number> {
+      const newest = this.items[this.items.length - 1];
+      if (this.loadingNewer || !this.detached || !newest) return 0;
+      const conversation = this.conversation;
+      this.loadingNewer = true;
+      try {
+        const page = await services().chat.newerPage(conversation, { key: newest.key }, PAGE_SIZE);
+        if (this.conversation !== conversation) return 0;
+        let merged = mergeWindow(this.items, page, { older: false, newer: true });
+        if (merged.length > MAX_WINDOW) {
+          merged = merged.slice(merged.length - MAX_WINDOW);
+          this.reachedBeginning = false;
+        }
+        this.items = merged;
+        // TODO: a live message stored between this read and now shows only after the next change.
+        if (page.length < PAGE_SIZE) {
+          this.detached = false;
+          await this.markNewestRead();
+        }
+        return page.length;
+      } finally {
+        this.loadingNewer = false;
       }
     },
 
