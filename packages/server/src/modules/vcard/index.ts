@@ -41,6 +41,9 @@ async function setVcard(server: ServerContext, { payload, to, self }: IqRequest)
   await vcardPhotoChanged(server, to.domain, to.local, before, payload);
 }
 
+/** XEP-0398: the server converts between vCard PHOTO and the PEP avatar (XEP-0084). */
+const NS_PEP_VCARD_CONVERSION = 'urn:xmpp:pep-vcard-conversion:0';
+
 export const vcardModule = defineModule({
   name: 'vcard',
   specs: [
@@ -52,7 +55,7 @@ export const vcardModule = defineModule({
     const { server } = ctx;
     const hashes = new PhotoHashes(server);
     server.disco.addHostFeature(NS.VCARD);
-    server.disco.addAccountFeature(NS.VCARD);
+    server.disco.addAccountFeature(NS.VCARD, NS_PEP_VCARD_CONVERSION);
 
     ctx.iq('get', 'account', NS.VCARD, 'vCard', (request) => getVcard(server, request));
     ctx.iq('set', 'account', NS.VCARD, 'vCard', (request) => setVcard(server, request));
