@@ -73,7 +73,7 @@ describe('registration policy open', () => {
   it('describes the policy without a token', async () => {
     const reply = await http(env.server, 'GET');
     expect(reply.status).toBe(200);
-    expect(reply.json).toEqual({ policy: 'open', min_password_length: 8, token_required: false });
+    expect(reply.json).toEqual({ domain: env.server.domain, policy: 'open', min_password_length: 8, token_required: false });
   });
 
   it('registers over HTTP, and the account logs in over XMPP', async () => {

@@ -14,6 +14,7 @@ import { ApiProblem } from '../problem.js';
 const TAGS = ['registration'];
 
 const RegistrationInfo = Type.Object({
+  domain: Type.String({ description: 'the XMPP domain of new accounts: a username u becomes u@domain' }),
   policy: Type.String({ enum: ['open', 'invite', 'closed'] }),
   min_password_length: Type.Integer(),
   token_required: Type.Boolean({ description: 'whether POST needs an invitation token' }),
@@ -55,7 +56,7 @@ export async function registrationRoutes(app: FastifyInstance, opts: { server: S
     { config: { public: true }, schema: SCHEMAS.info },
     async () => {
       const info = registration.info();
-      return { policy: info.policy, min_password_length: info.minPasswordLength, token_required: info.tokenRequired };
+      return { domain: opts.server.config.domain, policy: info.policy, min_password_length: info.minPasswordLength, token_required: info.tokenRequired };
     },
   );
 
