@@ -46,13 +46,25 @@ async function newContext(): Promise<{ context: BrowserContext; blocked: string[
   return { context, blocked };
 }
 
-async function signIn(context: BrowserContext, user: string, query = ''): Promise<Page> {
+async function openPage(context: BrowserContext, query: string): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));
   await page.goto(`${origin}/${query}`);
+  return page;
+}
+
+async function signIn(context: BrowserContext, user: string, query = ''): Promise<Page> {
+  const page = await openPage(context, query);
   await page.getByTestId('signin-jid').fill(`${user}@${server.domain}`);
   await page.getByTestId('signin-password').fill(PASSWORD);
   await page.getByTestId('signin-submit').click();
+  await onlineLayout(page).waitFor({ timeout: STEP_MS });
+  return page;
+}
+
+/** A further tab of the signed-in account: it joins the shared connection without the password. */
+async function secondTab(context: BrowserContext, query = ''): Promise<Page> {
+  const page = await openPage(context, query);
   await onlineLayout(page).waitFor({ timeout: STEP_MS });
   return page;
 }
@@ -75,7 +87,7 @@ describe('web client in Chromium', () => {
     const { context, blocked } = await newContext();
     try {
       await signIn(context, 'alice');
-      await signIn(context, 'alice');
+      await secondTab(context);
       expect(sessionsOf('alice')).toBe(1);
       expect(blocked).toEqual([]);
       expect(pageErrors).toEqual([]);
@@ -88,7 +100,7 @@ describe('web client in Chromium', () => {
     const { context, blocked } = await newContext();
     try {
       const leader = await signIn(context, 'bob', '?connection=leader');
-      const follower = await signIn(context, 'bob', '?connection=leader');
+      const follower = await secondTab(context, '?connection=leader');
       expect(sessionsOf('bob')).toBe(1);
 
       const first = resourcesOf('bob');

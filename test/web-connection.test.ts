@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { JID } from '@parley/xmpp';
-import { NS, XmppAuthError, XmppClient, XmppSessionLostError, XmppStanzaError, XmppTimeoutError, x, type ConnectionStatus, type WebSocketConstructor, type XElement, type XmppClientOptions } from '../packages/web/src/xmpp/index.js';
+import { NS, XmppAuthError, XmppClient, XmppSessionLostError, XmppStanzaError, XmppStreamError, XmppTimeoutError, x, type ConnectionStatus, type WebSocketConstructor, type XElement, type XmppClientOptions } from '../packages/web/src/xmpp/index.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { delay, withTimeout } from './support/raw.js';
 
@@ -92,6 +92,19 @@ describe('login', () => {
     expect(alice.status).toBe('auth-failed');
     await delay(600);
     expect(statuses).toEqual(['connecting', 'authenticating', 'auth-failed']);
+  });
+
+  it('stops on a domain the server does not serve', async () => {
+    const stranger = client('alice', { jid: 'alice@not-served.example' });
+    const statuses: ConnectionStatus[] = [];
+    stranger.on('status', (status) => statuses.push(status));
+
+    const error = await withTimeout(stranger.start().catch((err: unknown) => err), 5000, 'the failed start');
+    expect(error).toBeInstanceOf(XmppStreamError);
+    expect((error as XmppStreamError).condition).toBe('host-unknown');
+    await delay(600);
+    expect(stranger.status).toBe('offline');
+    expect(statuses).not.toContain('waiting-to-reconnect');
   });
 
   it('times out an unanswered IQ', async () => {

@@ -101,12 +101,13 @@ describe('web client outbox while offline', () => {
     await expect.poll(() => own.getAttribute('data-state'), { timeout: STEP_MS }).toBe('sending');
 
     // The page reloads from the proxy while WebSockets stay cut; the SharedWorker goes with the only tab.
+    // It signs in again with the stored keys once the WebSocket comes back.
     await alice.reload();
     await alice.getByTestId('signin-form').waitFor({ timeout: STEP_MS });
     expect(await archivedCopies('survives a reload')).toBe(0);
 
     cutter.restore();
-    await signIn(alice, jidOf('alice'), PASSWORD, STEP_MS);
+    await expect.poll(() => connectionStatus(alice), { timeout: RECONNECT_MS }).toBe('online');
     await alice.goto(`${cutter.origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
     await expect.poll(() => own.count(), { timeout: STEP_MS }).toBe(1);
     await expect.poll(() => own.getAttribute('data-state'), { timeout: STEP_MS }).not.toBe('sending');

@@ -2,7 +2,7 @@ import { createApp, watch } from 'vue';
 import { createPinia } from 'pinia';
 import App from './App.vue';
 import { applyLocale, createAppI18n } from './i18n/index.js';
-import { applyTheme, useSettings } from './stores/index.js';
+import { applyTheme, useSession, useSettings } from './stores/index.js';
 import './ui/styles.css';
 
 const app = createApp(App);
@@ -25,3 +25,6 @@ watch(
 );
 
 app.mount('#app');
+
+// A reload or a new tab signs in again without the password when it can.
+void useSession(pinia).resume();

@@ -3,6 +3,7 @@ export { ChatStore, type ChatStoreOptions } from './chat-store.js';
 export type { LockManagerLike } from './tabs.js';
 export { ParleyDb, openAccountDb, deleteAccountDb, accountDbName, SCHEMA_VERSION } from './schema.js';
 export { tokenize } from './tokens.js';
+export { saveCredentials, loadCredentials, forgetCredentials, CREDENTIALS_DB, type StoredCredentials } from './credentials.js';
 export type { SearchOptions, SearchResult } from './search-merged.js';
 export type { ChatState } from './parse.js';
 export * from './limits.js';

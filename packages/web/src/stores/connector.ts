@@ -1,14 +1,17 @@
 import { ChatStore, openAccountDb } from '../data/index.js';
 import { connectShared } from '../worker/index.js';
 import { RemoteClient } from '../worker/remote-client.js';
-import { XmppClient, type XmppClientLike } from '../xmpp/index.js';
+import { XmppClient, type ConnectionStatus, type ScramKeys, type XmppClientLike } from '../xmpp/index.js';
 import type { AccountServices } from './services.js';
 
 export interface SignInRequest {
   /** ws:// or wss:// URL of the server's XMPP WebSocket endpoint. */
   service: string;
   jid: string;
-  password: string;
+  /** Without password and keys, the connection can only join a session another tab holds. */
+  password?: string;
+  /** Stored SCRAM keys ("keep me signed in"). */
+  keys?: ScramKeys;
 }
 
 export interface Connection {
@@ -17,6 +20,8 @@ export interface Connection {
   openData(): Pick<AccountServices, 'db' | 'chat'>;
   /** Lets go of a connection that never came online (the tab leaves the shared worker). */
   discard(): void;
+  /** The status of the shared connection before this tab starts it: 'online' when another tab's session is live. */
+  hostStatus?(): Promise<ConnectionStatus>;
 }
 
 /** Creates an account's connection and, through it, its data; tests inject their own. */
@@ -24,10 +29,8 @@ export type Connector = (request: SignInRequest) => Connection;
 
 /** Connects in the browser: one connection shared by the account's tabs, one database per account. */
 export const browserConnector: Connector = (request) => {
-  const client: XmppClientLike =
-    typeof window === 'undefined'
-      ? new XmppClient({ service: request.service, jid: request.jid, password: request.password })
-      : connectShared({ service: request.service, jid: request.jid, password: request.password });
+  const options = { service: request.service, jid: request.jid, password: request.password, keys: request.keys };
+  const client: XmppClientLike = typeof window === 'undefined' ? new XmppClient(options) : connectShared(options);
   return {
     client,
     openData() {
@@ -36,6 +39,9 @@ export const browserConnector: Connector = (request) => {
     },
     discard() {
       if (client instanceof RemoteClient) client.close();
+    },
+    hostStatus() {
+      return client instanceof RemoteClient ? client.hostStatus() : Promise.resolve(client.status);
     },
   };
 };

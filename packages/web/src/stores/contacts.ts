@@ -16,11 +16,24 @@ const SHOW_RANK: Record<ContactPresence['show'], number> = { available: 4, away:
 /** Resources remembered per contact; a contact with more is unusual and the oldest go. */
 const MAX_RESOURCES = 20;
 
+/** Whether the account already lets `contact` see its presence (RFC 6121 subscription states). */
+function sharesPresence(contact: Contact | undefined): boolean {
+  return contact?.subscription === 'from' || contact?.subscription === 'both';
+}
+
+/** Whether the account asked for `contact`'s presence, so a request from it is answered without asking. */
+function askedFor(contact: Contact | undefined): boolean {
+  return contact?.subscription === 'to' || contact?.subscription === 'both';
+}
+
 /** Sums the presences of one contact's resources (highest priority, then the most available show). */
 export function summarize(resources: Record<string, PresenceInfo>): ContactPresence {
   const best = Object.values(resources).sort((a, b) => b.priority - a.priority || SHOW_RANK[b.show] - SHOW_RANK[a.show])[0];
   return best ? { show: best.show, status: best.status } : { show: 'unavailable' };
 }
+
+/** Contacts added in this tab; a server without pre-approval still delivers their requests. */
+const addedHere = new Set<string>();
 
 export const useContacts = defineStore('contacts', {
   state: () => ({
@@ -38,6 +51,8 @@ export const useContacts = defineStore('contacts', {
     presenceOf: (state) => (jid: string): ContactPresence => summarize(state.resources[bare(jid)] ?? {}),
     nameOf: (state) => (jid: string): string => state.roster.find((item) => item.jid === bare(jid))?.name ?? jid.split('@')[0] ?? jid,
     sorted: (state) => [...state.roster].sort((a, b) => (a.name ?? a.jid).localeCompare(b.name ?? b.jid)),
+    /** Requests from addresses that are not contacts; a contact's request shows in its own row. */
+    strangerRequests: (state) => state.requests.filter((jid) => !state.roster.some((item) => item.jid === jid)),
   },
   actions: {
     attach(): () => void {
@@ -72,14 +87,17 @@ export const useContacts = defineStore('contacts', {
     /** Reads the stored roster; rosters are small (hundreds), so it is read whole. */
     async readRoster(): Promise<void> {
       this.roster = await services().db.contacts.toArray();
+      // A request answered on another device, or pre-approved, is no longer pending.
+      this.requests = this.requests.filter((jid) => !sharesPresence(this.roster.find((item) => item.jid === jid)));
     },
 
     onStanza(stanza: XElement): void {
       if (stanza.name !== 'presence') return;
       const presence = parsePresence(stanza);
       if (presence.muc) return;
-      if (presence.type === 'subscribe') {
-        if (!this.requests.includes(presence.jid)) this.requests.push(presence.jid);
+      if (presence.type === 'subscribe') return this.onRequest(presence.jid);
+      if (presence.type === 'unsubscribe') {
+        this.requests = this.requests.filter((jid) => jid !== presence.jid);
         return;
       }
       if (presence.type !== 'available' && presence.type !== 'unavailable') return;
@@ -93,17 +111,35 @@ export const useContacts = defineStore('contacts', {
       this.resources[presence.jid] = current;
     },
 
+    /** A subscription request: answered at once when the user asked this contact first, else listed. */
+    onRequest(jid: string): void {
+      const contact = this.roster.find((item) => item.jid === jid);
+      if (sharesPresence(contact)) return;
+      if (askedFor(contact) || addedHere.has(jid)) {
+        services().client.send(subscription(jid, 'subscribed'));
+        return;
+      }
+      if (!this.requests.includes(jid)) this.requests.push(jid);
+    },
+
     setOwnPresence(show: Show, status: string): void {
       this.ownShow = show;
       this.ownStatus = status;
       services().client.send(buildPresence(show, status));
     },
 
-    /** Adds a contact and sends a presence subscription request. */
+    /**
+     * Adds a contact, asks for its presence and pre-approves its request for ours (RFC 6121
+     * section 3.4), so that the contact's one acceptance makes the subscription mutual.
+     */
     async add(jid: string, name?: string): Promise<void> {
       const { client } = services();
-      await setRosterItem(client, jid, name);
-      client.send(subscription(jid, 'subscribe'));
+      const contact = bare(jid);
+      await setRosterItem(client, contact, name);
+      addedHere.add(contact);
+      client.send(subscription(contact, 'subscribe'));
+      if (this.requests.includes(contact)) this.answer(contact, true);
+      else if (!sharesPresence(this.roster.find((item) => item.jid === contact))) client.send(subscription(contact, 'subscribed'));
     },
 
     async remove(jid: string): Promise<void> {

@@ -1,7 +1,9 @@
 import { defineStore } from 'pinia';
+import { forgetCredentials, loadCredentials, saveCredentials } from '../data/credentials.js';
 import { deleteAccountDb } from '../data/schema.js';
 import { XmppAuthError, type ConnectionStatus } from '../xmpp/index.js';
-import { browserConnector, serviceUrl, type Connector } from './connector.js';
+import { browserConnector, serviceUrl, type Connection, type Connector, type SignInRequest } from './connector.js';
+import { completeJid } from './protocol/domain.js';
 import { isBareJid } from './protocol/jid.js';
 import { maybeServices, setServices, type AccountServices } from './services.js';
 import { useSettings } from './settings.js';
@@ -11,7 +13,7 @@ export type SessionPhase = 'signed-out' | 'signing-in' | 'signed-in';
 
 /** Why sign-in failed: an i18n key and, for unexpected errors, the error text. */
 export interface SignInError {
-  key: 'signIn.invalidJid' | 'signIn.failed' | 'signIn.unreachable';
+  key: 'signIn.invalidJid' | 'signIn.failed' | 'signIn.unreachable' | 'signIn.expired';
   message?: string;
 }
 
@@ -36,33 +38,78 @@ export const useSession = defineStore('session', {
     online: (state) => state.status === 'online',
   },
   actions: {
-    /** Signs in; resolves true once the session is online and the account's stores are running. */
-    async signIn(server: string, jid: string, password: string): Promise<boolean> {
-      const account = jid.trim().toLowerCase();
+    /** Signs in with a password; resolves true once the session is online and the account's stores are running. */
+    async signIn(server: string, jid: string, password: string, keep = useSettings().keepSignedIn): Promise<boolean> {
+      const account = (await completeJid(jid, server).catch(() => jid.trim())).toLowerCase();
       if (!isBareJid(account)) {
         this.error = { key: 'signIn.invalidJid' };
         return false;
       }
-
-      this.phase = 'signing-in';
       this.error = undefined;
+      return this.open(server, { jid: account, password }, keep);
+    },
+
+    /**
+     * Signs in without a password after a reload or in a new tab: joins the session another tab
+     * of the last account holds, or logs in with the keys "keep me signed in" stored.
+     */
+    async resume(): Promise<boolean> {
+      const settings = useSettings();
+      const account = settings.lastJid.trim().toLowerCase();
+      if (this.phase !== 'signed-out' || !isBareJid(account)) return false;
+      this.phase = 'signing-in';
+
+      const stored = await loadCredentials(account).catch((err: unknown) => console.warn('reading the stored keys failed', err));
+      if (stored) return this.open(stored.server, { jid: account, keys: stored.keys }, true);
+      return this.joinLiveSession(settings.lastServer || location.origin, account);
+    },
+
+    /** Attaches to the connection of another tab when it is live; otherwise shows sign-in. */
+    async joinLiveSession(server: string, account: string): Promise<boolean> {
+      let connection: Connection;
+      try {
+        connection = connector({ service: serviceUrl(server), jid: account });
+      } catch {
+        this.phase = 'signed-out';
+        return false;
+      }
+      const status = await connection.hostStatus?.();
+      if (status === undefined || status === 'offline' || status === 'auth-failed') {
+        connection.discard();
+        this.phase = 'signed-out';
+        return false;
+      }
+      return this.open(server, { jid: account }, useSettings().keepSignedIn, connection);
+    },
+
+    /** Starts the connection and, once online, the account's data and stores. */
+    async open(server: string, credentials: Omit<SignInRequest, 'service'>, keep: boolean, existing?: Connection): Promise<boolean> {
+      this.phase = 'signing-in';
+      const account = credentials.jid;
       let connection;
       try {
-        connection = connector({ service: serviceUrl(server), jid: account, password });
+        connection = existing ?? connector({ service: serviceUrl(server), ...credentials });
       } catch (err) {
         return this.fail({ key: 'signIn.unreachable', message: String(err) });
       }
 
       const { client } = connection;
-      const stopStatus = client.on('status', (status) => (this.status = status));
+      const stopStatus = client.on('status', (status) => {
+        this.status = status;
+        if (status === 'auth-failed') void forgetCredentials(account).catch(() => undefined);
+      });
       try {
         await client.start();
       } catch (err) {
         stopStatus();
-        const wrongPassword = err instanceof XmppAuthError || client.status === 'auth-failed';
+        const rejected = err instanceof XmppAuthError || client.status === 'auth-failed';
         await client.stop().catch(() => undefined);
         connection.discard();
-        return this.fail(wrongPassword ? { key: 'signIn.failed' } : { key: 'signIn.unreachable', message: err instanceof Error ? err.message : String(err) });
+        if (rejected && credentials.password === undefined) {
+          await forgetCredentials(account).catch(() => undefined);
+          return this.fail({ key: 'signIn.expired' });
+        }
+        return this.fail(rejected ? { key: 'signIn.failed' } : { key: 'signIn.unreachable', message: err instanceof Error ? err.message : String(err) });
       }
 
       const services: AccountServices = { client, ...connection.openData(), cleanups: [stopStatus, () => connection.discard()] };
@@ -71,9 +118,21 @@ export const useSession = defineStore('session', {
       this.jid = client.jid;
       this.phase = 'signed-in';
       useSettings().update({ lastJid: account, lastServer: server });
+      void this.rememberKeys(server, account, keep);
       startAccountStores(services);
       void this.sync();
       return true;
+    },
+
+    /** Stores the session's SCRAM keys for "keep me signed in", or removes any stored before. */
+    async rememberKeys(server: string, account: string, keep: boolean): Promise<void> {
+      const keys = maybeServices()?.client.scramKeys;
+      try {
+        if (keep && keys) await saveCredentials({ jid: account, server, keys });
+        else if (!keep) await forgetCredentials(account);
+      } catch (err) {
+        console.warn('storing the sign-in keys failed', err);
+      }
     },
 
     /** Runs the data layer's start-up sync (inbox, then the archive of open conversations). */
@@ -105,6 +164,7 @@ export const useSession = defineStore('session', {
         services.db.close();
         if (forget && bare) await deleteAccountDb(bare);
       }
+      if (bare) await forgetCredentials(bare).catch((err: unknown) => console.warn('deleting the stored keys failed', err));
       this.$reset();
     },
 

@@ -11,6 +11,8 @@ export interface SettingsState {
   sendOnEnter: boolean;
   /** Delete the account's local database on sign-out (shared computers). */
   forgetOnSignOut: boolean;
+  /** Store the SCRAM keys (never the password) so that a reload or a new tab signs in by itself. */
+  keepSignedIn: boolean;
   /** The last account and server, to fill the sign-in form (never the password). */
   lastJid: string;
   lastServer: string;
@@ -19,7 +21,7 @@ export interface SettingsState {
 const STORAGE_KEY = 'parley:settings';
 
 export function defaultSettings(): SettingsState {
-  return { locale: 'auto', theme: 'system', notifications: true, sound: false, sendOnEnter: true, forgetOnSignOut: false, lastJid: '', lastServer: '' };
+  return { locale: 'auto', theme: 'system', notifications: true, sound: false, sendOnEnter: true, forgetOnSignOut: false, keepSignedIn: true, lastJid: '', lastServer: '' };
 }
 
 /** Reads saved settings, keeping defaults for anything missing or of the wrong type. */
@@ -33,7 +35,7 @@ export function loadSettings(storage: Pick<Storage, 'getItem'> | undefined): Set
   }
   if (isLocalePreference(saved.locale)) settings.locale = saved.locale;
   if (saved.theme === 'light' || saved.theme === 'dark' || saved.theme === 'system') settings.theme = saved.theme;
-  for (const flag of ['notifications', 'sound', 'sendOnEnter', 'forgetOnSignOut'] as const) {
+  for (const flag of ['notifications', 'sound', 'sendOnEnter', 'forgetOnSignOut', 'keepSignedIn'] as const) {
     if (typeof saved[flag] === 'boolean') settings[flag] = saved[flag];
   }
   if (typeof saved.lastJid === 'string') settings.lastJid = saved.lastJid;

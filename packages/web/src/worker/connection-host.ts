@@ -15,8 +15,9 @@ const IQ_ANSWER_TIMEOUT_MS = 20_000;
 
 /**
  * Holds one account's connection for every tab that talks to it: in a SharedWorker, or in the
- * leader tab. It keeps the SCRAM keys in its memory only. `shareKeys` (leader-tab mode) sends
- * them to the tabs, which need them to take over when the leader tab closes.
+ * leader tab. It keeps the SCRAM keys in its memory. `shareKeys` sends them to the tabs: a
+ * follower tab needs them to take over when the leader tab closes, and "keep me signed in"
+ * stores them in IndexedDB.
  */
 export class ConnectionHost {
   private client: XmppClient | undefined;

@@ -28,7 +28,7 @@ export type HostMessage =
   | { kind: 'online'; resumed: boolean }
   | { kind: 'result'; call: number; xml?: string; error?: WireError }
   | { kind: 'iqRequest'; call: number; xml: string }
-  /** Leader-tab mode only: the keys a follower needs to take the connection over. */
+  /** The keys a follower needs to take the connection over, and "keep me signed in" stores. */
   | { kind: 'keys'; keys: ScramKeys }
   /** Leader-tab mode only: a new leader owns the connection, so tabs send hello again. */
   | { kind: 'leader-changed' };

@@ -10,6 +10,8 @@ import { fromWire, toWire } from './wire-errors.js';
 
 export interface RemoteClientOptions extends HostOptions {
   password?: string;
+  /** Stored SCRAM keys ("keep me signed in"), used when no password is given. */
+  keys?: ScramKeys;
 }
 
 const DEFAULT_IQ_TIMEOUT_MS = 30_000;
@@ -36,6 +38,8 @@ export class RemoteClient implements XmppClientLike {
   private keys: ScramKeys | undefined;
   private wanted = false;
   private nextCall = 0;
+  private readonly firstState: Promise<ConnectionStatus>;
+  private heardState: (status: ConnectionStatus) => void = () => undefined;
 
   constructor(
     private port: Port<HostMessage, TabMessage>,
@@ -43,7 +47,19 @@ export class RemoteClient implements XmppClientLike {
   ) {
     this.jid = options.jid;
     this.password = options.password;
+    this.keys = options.keys;
+    this.firstState = new Promise((resolve) => (this.heardState = resolve));
     this.attach(port);
+  }
+
+  /** The keys the host shared after its last login. */
+  get scramKeys(): ScramKeys | undefined {
+    return this.keys;
+  }
+
+  /** Resolves with the host's status once it answers hello: 'online' when another tab's session is live. */
+  hostStatus(): Promise<ConnectionStatus> {
+    return this.firstState;
   }
 
   get bareJid(): string {
@@ -109,6 +125,7 @@ export class RemoteClient implements XmppClientLike {
   private receive(message: HostMessage): void {
     switch (message.kind) {
       case 'state':
+        this.heardState(message.status);
         this.jid = message.jid;
         if (this.status !== message.status) {
           this.status = message.status;

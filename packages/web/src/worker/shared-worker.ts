@@ -8,7 +8,8 @@ interface SharedWorkerScope {
   onconnect: ((event: MessageEvent) => void) | null;
 }
 
-const host = new ConnectionHost();
+// The tabs get the SCRAM keys, so that "keep me signed in" can store them.
+const host = new ConnectionHost(true);
 
 (self as unknown as SharedWorkerScope).onconnect = (event) => {
   const port = event.ports[0];

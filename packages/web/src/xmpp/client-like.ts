@@ -1,6 +1,7 @@
 import type { ClientEvents, ConnectionStatus } from './client.js';
 import type { XElement } from './element.js';
 import type { IqHandler } from './iq-handlers.js';
+import type { ScramKeys } from './scram.js';
 
 /**
  * The connection API the rest of the client uses: the XmppClient itself, or the tab-side
@@ -11,6 +12,8 @@ export interface XmppClientLike {
   /** The full JID once bound, the bare JID before. */
   readonly jid: string;
   readonly bareJid: string;
+  /** The SCRAM keys of the last login ("keep me signed in" stores them), when this side knows them. */
+  readonly scramKeys?: ScramKeys | undefined;
   start(): Promise<void>;
   stop(): Promise<void>;
   send(stanza: XElement): void;

@@ -45,6 +45,13 @@ export class XmppSessionLostError extends Error {
 
 const DEFAULT_IQ_TIMEOUT_MS = 30_000;
 
+/** Stream errors that no reconnection can cure: the server does not serve the account's domain. */
+const FATAL_STREAM_ERRORS = new Set(['host-unknown', 'host-gone']);
+
+function isFatalStreamError(err: unknown): err is XmppStreamError {
+  return err instanceof XmppStreamError && FATAL_STREAM_ERRORS.has(err.condition);
+}
+
 /**
  * One account's XMPP connection over WebSocket: SASL SCRAM, binding, stream management with
  * resumption, reconnection with backoff, IQ tracking. Stanzas sent while offline wait and go
@@ -193,6 +200,7 @@ export class XmppClient {
       this.socket = undefined;
       this.lastError = err as Error;
       if (err instanceof XmppAuthError) this.failAuth(err);
+      else if (isFatalStreamError(err)) this.failFatal(err);
       else if (this.wanted) this.scheduleReconnect();
     }
   }
@@ -320,6 +328,10 @@ export class XmppClient {
       void this.stop();
       return;
     }
+    if (isFatalStreamError(end.error)) {
+      this.failFatal(end.error);
+      return;
+    }
     if (!this.sm.resumeId) this.loseSession(new XmppSessionLostError('the connection ended'));
     this.scheduleReconnect();
   }
@@ -330,6 +342,12 @@ export class XmppClient {
       this.retryTimer = undefined;
       void this.connect();
     }, this.backoff.next());
+  }
+
+  /** Stops for good after a stream error that no reconnection can cure; start() rejects with it. */
+  private failFatal(err: XmppStreamError): void {
+    this.settleStart(err);
+    void this.stop();
   }
 
   private failAuth(err: XmppAuthError): void {

@@ -11,8 +11,42 @@ export class RegistrationFailed extends Error {
   constructor(
     message: string,
     readonly status: number,
+    /** The problem's `field` (a JSON pointer such as `/username`) and `title`, when the server sent them. */
+    readonly field?: string,
+    readonly title?: string,
   ) {
     super(message);
+  }
+}
+
+export type SignUpErrorKey =
+  | 'signUp.errorUsername'
+  | 'signUp.errorPassword'
+  | 'signUp.errorInvalid'
+  | 'signUp.errorClosed'
+  | 'signUp.errorInvite'
+  | 'signUp.errorHttps'
+  | 'signUp.errorTaken'
+  | 'signUp.errorThrottled';
+
+/** Maps a refusal of the registration endpoint to a catalogue key; undefined for anything else. */
+export function signUpErrorKey(err: RegistrationFailed): SignUpErrorKey | undefined {
+  switch (err.status) {
+    case 400:
+      if (err.field === '/username') return 'signUp.errorUsername';
+      if (err.field === '/password') return 'signUp.errorPassword';
+      if (err.field === '/token') return 'signUp.errorInvite';
+      return 'signUp.errorInvalid';
+    case 403:
+      if (err.field === '/token' || /invitation/i.test(err.title ?? '')) return 'signUp.errorInvite';
+      if (/https/i.test(err.title ?? '')) return 'signUp.errorHttps';
+      return 'signUp.errorClosed';
+    case 409:
+      return 'signUp.errorTaken';
+    case 429:
+      return 'signUp.errorThrottled';
+    default:
+      return undefined;
   }
 }
 
@@ -32,7 +66,9 @@ export async function register(origin: string, username: string, password: strin
     headers: { 'content-type': 'application/json', accept: 'application/json, application/problem+json' },
     body: JSON.stringify(token ? { username, password, token } : { username, password }),
   });
-  const body = (await response.json().catch(() => ({}))) as { jid?: string; detail?: string; title?: string };
-  if (response.status !== 201 || !body.jid) throw new RegistrationFailed(body.detail ?? body.title ?? `HTTP ${response.status}`, response.status);
+  const body = (await response.json().catch(() => ({}))) as { jid?: string; detail?: string; title?: string; field?: string };
+  if (response.status !== 201 || !body.jid) {
+    throw new RegistrationFailed(body.detail ?? body.title ?? `HTTP ${response.status}`, response.status, body.field, body.title);
+  }
   return body.jid;
 }
