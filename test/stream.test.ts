@@ -94,6 +94,16 @@ describe('stream errors', () => {
     await expectServerStillServes();
   });
 
+  it('closes without an error of its own on a client stream error', async () => {
+    const connection = await rawTcp();
+    await connection.openStream();
+    connection.write(`<stream:error><connection-timeout xmlns='${NS.STREAMS}'/></stream:error>`);
+    await connection.waitForStreamEnd(3000);
+    await connection.waitForClose(3000);
+    expect(connection.unread().filter((el) => el.name === 'error' && el.ns === NS.STREAM)).toEqual([]);
+    await expectServerStillServes();
+  });
+
   it('rejects malformed XML with not-well-formed', async () => {
     expect(await streamErrorAfterOpen('<message><body>x</message>')).toBe('not-well-formed');
     await expectServerStillServes();

@@ -323,6 +323,7 @@ export class ClientSession {
     // finishes in a microtask and these follow in microtasks, before the next read.
     if (this.resumedInto) return this.resumedInto.onElement(element);
     if (this.state === 'closed') return;
+    if (element.name === 'error' && element.ns === NS.STREAM) return this.onClientStreamError(element);
     if (this.state === 'negotiating') return this.handleNegotiation(element);
     if (this.state === 'authenticated') return this.handleBeforeBind(element);
     if (this.state === 'bound') return this.handleBound(element);
@@ -491,6 +492,13 @@ export class ClientSession {
     if (this.resumedInto) return;
     this.paused = false;
     this.transport.resume();
+  }
+
+  /** A client that sends a stream error ends the stream (RFC 6120 4.9.1.1); the server only closes its side. */
+  private onClientStreamError(error: Element): void {
+    this.log.info({ condition: error.getChildByNs(NS.STREAMS)?.name }, 'client sent a stream error');
+    this.streamEndReceived = true;
+    this.close('stream error from client');
   }
 
   private onStreamEnd(): void {
