@@ -11,23 +11,31 @@ let server: TestServer;
 let closed: TestServer;
 let origin: string;
 let withDomain: Server;
+let hostMetaOnly: Server;
 
 beforeAll(async () => {
   server = await startTestServer({ registration: { policy: 'open' } });
   closed = await startTestServer({ registration: { policy: 'closed' } });
   origin = `http://127.0.0.1:${server.httpPort}`;
-  // A registration endpoint that names its XMPP domain, which Parley's does not send yet.
+  // A registration endpoint that names its domain in capitals, and a server with host-meta only.
   withDomain = createServer((request, response) => {
     if (request.url === '/api/v1/registration') response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ policy: 'open', domain: 'Chat.Example' }));
     else response.writeHead(404).end();
   });
+  hostMetaOnly = createServer((request, response) => {
+    const links = [{ rel: 'urn:xmpp:alt-connections:websocket', href: 'ws://xmpp.example:5280/xmpp-websocket' }];
+    if (request.url === '/.well-known/host-meta.json') response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ links }));
+    else response.writeHead(404).end();
+  });
   await new Promise<void>((resolve) => withDomain.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => hostMetaOnly.listen(0, '127.0.0.1', resolve));
 }, 30_000);
 
 afterAll(async () => {
   await server?.stop();
   await closed?.stop();
   await new Promise((resolve) => withDomain?.close(resolve));
+  await new Promise((resolve) => hostMetaOnly?.close(resolve));
 });
 
 async function refusal(work: Promise<unknown>): Promise<string | undefined> {
@@ -47,8 +55,13 @@ describe('completing a bare user name', () => {
     expect(await completeJid('alice', `ws://127.0.0.1:${(withDomain.address() as AddressInfo).port}/xmpp-websocket`)).toBe('alice@chat.example');
   });
 
+  it('uses the domain a Parley server returns', async () => {
+    expect(await completeJid('alice', origin)).toBe(`alice@${server.domain}`);
+  });
+
   it('falls back to the host of the WebSocket URL in host-meta', async () => {
-    expect(await completeJid('alice', origin)).toBe('alice@127.0.0.1');
+    const other = `http://127.0.0.1:${(hostMetaOnly.address() as AddressInfo).port}`;
+    expect(await completeJid('alice', other)).toBe('alice@xmpp.example');
   });
 });
 
