@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { JID } from '@parley/xmpp';
 import { keepOnLoopback, launchChromium } from './support/browser.js';
 import { startTestServer, type TestServer } from './support/server.js';
+import { delay } from './support/raw.js';
 
 // The built web client, served by the server's HTTP listener, in Debian's Chromium: tabs of
 // one account share one connection (a SharedWorker, or a leader tab without it).
@@ -30,6 +31,7 @@ beforeAll(async () => {
   server = await startTestServer({ web: { root: buildDir } });
   await server.createAccount('alice', PASSWORD);
   await server.createAccount('bob', PASSWORD);
+  await server.createAccount('carol', PASSWORD);
   origin = `http://127.0.0.1:${server.httpPort}`;
   browser = await launchChromium();
 }, 150_000);
@@ -91,6 +93,24 @@ describe('web client in Chromium', () => {
       expect(sessionsOf('alice')).toBe(1);
       expect(blocked).toEqual([]);
       expect(pageErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('ends the session when the last tab closes', async () => {
+    const { context } = await newContext();
+    try {
+      const first = await signIn(context, 'carol');
+      const second = await secondTab(context);
+      await second.close({ runBeforeUnload: true });
+      await delay(500);
+      expect(sessionsOf('carol')).toBe(1);
+
+      await first.close({ runBeforeUnload: true });
+      // Contacts see carol leave now, not after the resumption timeout.
+      await expect.poll(() => sessionsOf('carol'), { timeout: STEP_MS }).toBe(0);
+      expect(server.server.resumableSessions.size).toBe(0);
     } finally {
       await context.close();
     }

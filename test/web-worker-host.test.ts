@@ -59,6 +59,30 @@ function aliceSessions(): number {
 }
 
 describe('connection host', () => {
+  it('ends the session when the last tab leaves', async () => {
+    const host = newHost();
+    const first = tab(host, PASSWORD);
+    await first.start();
+    const second = tab(host);
+    await second.start();
+    await expect.poll(() => second.status).toBe('online');
+
+    second.close();
+    await delay(300);
+    expect(aliceSessions()).toBe(1);
+
+    first.close();
+    // The stream is closed, not dropped, so the server ends the session instead of keeping it for resumption.
+    await expect.poll(() => aliceSessions(), { timeout: 3000 }).toBe(0);
+    expect(server.server.resumableSessions.size).toBe(0);
+
+    const later = tab(host, PASSWORD);
+    await later.start();
+    cleanup.push(() => later.stop());
+    expect(later.status).toBe('online');
+    expect(aliceSessions()).toBe(1);
+  });
+
   it('gives two tabs one session, the same status and every stanza', async () => {
     const host = newHost();
     const first = tab(host, PASSWORD);

@@ -177,6 +177,20 @@ export class ConnectionHost {
       this.iqRoutes.delete(key);
     }
     port.close();
+    if (this.ports.size === 0) this.closeUnused();
+  }
+
+  /**
+   * Ends the session when the last tab has gone, so that contacts see the user leave at once
+   * instead of a session that waits `resume_timeout_s` for a resumption no tab will ask for.
+   * A tab that comes later starts a new client.
+   */
+  private closeUnused(): void {
+    const client = this.client;
+    if (!client) return;
+    for (const off of this.unsubscribe.splice(0)) off();
+    this.client = undefined;
+    void client.stop();
   }
 
   private broadcast(message: HostMessage): void {

@@ -12,13 +12,22 @@ export function memoryPair<A, B>(): [Port<A, B>, Port<B, A>] {
     open = false;
   };
 
+  // A message posted before close() is still delivered, as a MessagePort's queued messages are.
   const left: Port<A, B> = {
-    post: (message) => setTimeout(() => open && toRight?.(structuredClone(message)), 0),
+    post: (message) => {
+      if (!open) return;
+      const copy = structuredClone(message);
+      setTimeout(() => toRight?.(copy), 0);
+    },
     listen: (listener) => (toLeft = listener),
     close,
   };
   const right: Port<B, A> = {
-    post: (message) => setTimeout(() => open && toLeft?.(structuredClone(message)), 0),
+    post: (message) => {
+      if (!open) return;
+      const copy = structuredClone(message);
+      setTimeout(() => toLeft?.(copy), 0);
+    },
     listen: (listener) => (toRight = listener),
     close,
   };
