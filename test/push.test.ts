@@ -227,8 +227,9 @@ describe('push notifications (XEP-0357)', () => {
     expect(fieldValue(publish.summary, 'message-count')).toBe('1');
     expect(fieldValue(publish.summary, 'last-message-sender')).toBe(sender.jid.toString());
     expect(fieldValue(publish.summary, 'last-message-body')).toBeUndefined();
-    expect(publish.options && fieldValue(publish.options, 'FORM_TYPE')).toBe(PUBLISH_OPTIONS);
-    expect(publish.options && fieldValue(publish.options, 'secret')).toBe('s3cret');
+    expect(publish.options).toBeDefined();
+    expect(fieldValue(publish.options!, 'FORM_TYPE')).toBe(PUBLISH_OPTIONS);
+    expect(fieldValue(publish.options!, 'secret')).toBe('s3cret');
 
     sender.send(chat(bob!, 'hello?'));
     const second = readPublish(await fixture.app.accept(bob!));

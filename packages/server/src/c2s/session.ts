@@ -494,7 +494,7 @@ export class ClientSession {
     this.transport.resume();
   }
 
-  /** A client that sends a stream error ends the stream (RFC 6120 4.9.1.1); the server only closes its side. */
+  /** Closes the server's side of the stream, because a client that sends a stream error ends the stream (RFC 6120 4.9.1.1). */
   private onClientStreamError(error: Element): void {
     this.log.info({ condition: error.getChildByNs(NS.STREAMS)?.name }, 'client sent a stream error');
     this.streamEndReceived = true;

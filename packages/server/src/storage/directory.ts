@@ -132,7 +132,7 @@ export class DirectoryRepository {
 
   /**
    * Returns one page of the enabled accounts that match `query`, in username order, and
-   * the number of all matches. The terms index answers each prefix with a range scan.
+   * the number of all matches. The terms index serves each prefix with a range scan.
    */
   async search(host: string, query: DirectoryQuery, page: DirectoryPageRequest): Promise<DirectoryPage> {
     const matches = this.matching(host, query);
@@ -161,7 +161,7 @@ export class DirectoryRepository {
     return { entries, count, firstIndex };
   }
 
-  /** Counts the matches whose username compares to `username` as `op` says. */
+  /** Counts the matches whose username compares to `username` with the operator `op`. */
   private async position(matches: MatchQuery, username: string, op: '<' | '<='): Promise<number> {
     const row = await matches
       .where('e.username', op, username)

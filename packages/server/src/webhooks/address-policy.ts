@@ -9,7 +9,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, type LookupFunction, isIP } from 'node:net';
 
-/** A URL that the webhook policy refuses; the message says why. */
+/** A URL that the webhook address policy rejects; the message gives the reason. */
 export class WebhookUrlError extends Error {
   constructor(message: string) {
     super(message);

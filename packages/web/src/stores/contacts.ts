@@ -21,7 +21,7 @@ function sharesPresence(contact: Contact | undefined): boolean {
   return contact?.subscription === 'from' || contact?.subscription === 'both';
 }
 
-/** Whether the account asked for `contact`'s presence, so a request from it is answered without asking. */
+/** Whether the account asked for `contact`'s presence, so a request from it is accepted without prompting the user. */
 function askedFor(contact: Contact | undefined): boolean {
   return contact?.subscription === 'to' || contact?.subscription === 'both';
 }
@@ -87,7 +87,7 @@ export const useContacts = defineStore('contacts', {
     /** Reads the stored roster; rosters are small (hundreds), so it is read whole. */
     async readRoster(): Promise<void> {
       this.roster = await services().db.contacts.toArray();
-      // A request answered on another device, or pre-approved, is no longer pending.
+      // A request accepted or declined on another device, or pre-approved, is no longer pending.
       this.requests = this.requests.filter((jid) => !sharesPresence(this.roster.find((item) => item.jid === jid)));
     },
 
@@ -111,7 +111,7 @@ export const useContacts = defineStore('contacts', {
       this.resources[presence.jid] = current;
     },
 
-    /** A subscription request: answered at once when the user asked this contact first, else listed. */
+    /** Handles a subscription request: accepts it at once when the user requested this contact's presence first, otherwise lists it. */
     onRequest(jid: string): void {
       const contact = this.roster.find((item) => item.jid === jid);
       if (sharesPresence(contact)) return;

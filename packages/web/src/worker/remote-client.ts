@@ -149,8 +149,9 @@ export class RemoteClient implements XmppClientLike {
   }
 
   /**
-   * Sends hello to a new host, registers the IQ handlers again, and repeat the calls still waiting
-   * (the old host may have sent a stanza already; the server drops a repeated origin-id).
+   * Sends hello to a new host, registers the IQ handlers again, and repeats the calls still
+   * waiting. The old host may have sent a stanza already, which is safe because the server
+   * drops a repeated origin-id.
    * A start() in flight is repeated, so it is not started again separately.
    */
   private leaderChanged(): void {
