@@ -3,6 +3,7 @@ import { type Element, NS, readStanzaErrorCondition, serialize, x } from '@parle
 import { type TestServer, startTestServer } from './support/server.js';
 import { TestClient } from './support/client.js';
 import { delay } from './support/raw.js';
+import { ids, queryArchive, stamps } from './support/mam.js';
 
 const PASSWORD = 'secret-pw';
 
@@ -116,6 +117,27 @@ describe('offline messages', () => {
     const stamp = stampOf(message!, server.domain) ?? '';
     expect(stamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
     expect(Date.parse(stamp)).toBeGreaterThanOrEqual(before - 1);
+  });
+
+  it('stamps the archive time, however long the write waits', async () => {
+    const alice = await connect('alice');
+    const restore = slowDown(server.server.storage.offline, 'count', 30);
+    try {
+      sendBurst(alice, bob, numbered('archived', 10));
+      await waitForStored(server, 'bob', 10);
+    } finally {
+      restore();
+    }
+    const receiver = await connect('bob', { presence: true });
+    const delivered = await collectMessages(receiver, 10, 5000);
+    const archived = await queryArchive(receiver, { fields: { with: alice.jid.bare().toString() } });
+
+    const archiveTimes = stamps(archived);
+    const archivedStamps = new Map(ids(archived).map((id, i) => [id, Date.parse(archiveTimes[i]!)]));
+    for (const message of delivered) {
+      const id = message.getChildren('stanza-id', NS.STANZA_ID).find((el) => el.attr('by') === bob)?.attr('id');
+      expect(Date.parse(stampOf(message, server.domain)!)).toBe(archivedStamps.get(id));
+    }
   });
 
   it('keeps the sender address', async () => {

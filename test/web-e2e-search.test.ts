@@ -66,6 +66,9 @@ describe('web client search jumps to the hit', () => {
     await signIn(alice, jidOf('alice'), PASSWORD, STEP_MS);
     await alice.goto(`${origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
     await messagesWithBody(alice, bodyOf(COUNT - 1)).waitFor({ timeout: STEP_MS });
+    const shown = await alice.getByTestId('message-body').allTextContents();
+    const numbers = shown.map((body) => Number(body.split(' ').pop()));
+    expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
   });
 
   it('opens an old hit highlighted', async () => {

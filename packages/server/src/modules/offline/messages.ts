@@ -5,6 +5,7 @@ import type { ClientSession } from '../../c2s/session.js';
 import type { ServerContext } from '../../core/context.js';
 import type { StanzaEvent } from '../../core/events.js';
 import type { OfflineMessage } from '../../storage/index.js';
+import { archiveIdOf, decodeTime } from '../mam/ids.js';
 import { withOfflineDelay } from './delay.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { offlineDecision } from './policy.js';
@@ -30,7 +31,7 @@ export class OfflineMessages {
   private readonly queue = new KeyedQueue();
   /** The last delivery queued per account, by bare JID, while it is pending or running. */
   private readonly deliveries = new Map<string, Promise<void>>();
-  /** Latest storage time handed out, so that stamps never go back when the clock does. */
+  /** Latest delay stamp handed out, so that stamps never go back when the clock does. */
   private lastStoredAt = 0;
 
   constructor(
@@ -51,7 +52,8 @@ export class OfflineMessages {
     if (decision === 'refuse' || max === 0) return false;
 
     const account = event.to.bare();
-    const stored = this.queue.run(account.toString(), () => this.storeQueued(event.stanza, account, max));
+    const receivedAt = this.receivedAt(event.stanza, account);
+    const stored = this.queue.run(account.toString(), () => this.storeQueued(event.stanza, account, max, receivedAt));
     event.origin?.trackWrite(stored);
     stored.then(
       (ok) => {
@@ -67,12 +69,23 @@ export class OfflineMessages {
     return true;
   }
 
-  private async storeQueued(message: Element, account: JID, max: number): Promise<boolean> {
+  /**
+   * The time the delay stamp gives: the recipient's archive time when the archive stored the
+   * message, else now. It is taken before the write queues, so a client that orders by it puts
+   * offline and archived copies of the same messages in one order.
+   */
+  private receivedAt(message: Element, account: JID): number {
+    const archiveId = archiveIdOf(message, account.toString());
+    const archivedAt = archiveId === undefined ? undefined : decodeTime(archiveId);
+    const stamp = Math.max(archivedAt ?? Date.now(), this.lastStoredAt);
+    this.lastStoredAt = stamp;
+    return stamp;
+  }
+
+  private async storeQueued(message: Element, account: JID, max: number, storedAt: number): Promise<boolean> {
     const { offline } = this.server.storage;
     if ((await offline.count(account.domain, account.local)) >= max) return false;
 
-    const storedAt = Math.max(Date.now(), this.lastStoredAt);
-    this.lastStoredAt = storedAt;
     const stamped = withOfflineDelay(message, this.server.config.domain, storedAt);
     await offline.store(account.domain, account.local, serialize(stamped), storedAt);
 
