@@ -135,7 +135,7 @@ describe('offline messages', () => {
     const archiveTimes = stamps(archived);
     const archivedStamps = new Map(ids(archived).map((id, i) => [id, Date.parse(archiveTimes[i]!)]));
     for (const message of delivered) {
-      const id = message.getChildren('stanza-id', NS.STANZA_ID).find((el) => el.attr('by') === bob)?.attr('id');
+      const id = message.getChildren('stanza-id', NS.STANZA_ID).find((el) => el.attr('by') === bob)?.attr('id') ?? '';
       expect(Date.parse(stampOf(message, server.domain)!)).toBe(archivedStamps.get(id));
     }
   });
