@@ -35,6 +35,11 @@ export const ConfigSchema = Type.Object(
           default: true,
           description: 'let loopback clients authenticate without TLS even when require_for_auth is set',
         }),
+        starttls_on_loopback: Type.Boolean({
+          default: true,
+          description:
+            'offer STARTTLS to TCP clients on loopback; false treats loopback as trusted (a TLS-terminating proxy or a bot on the same host) and needs allow_plaintext_on_loopback',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -338,6 +343,11 @@ export function validateConfig(raw: Record<string, unknown>, file?: string, from
   if (!config.storage.path) config.storage.path = path.join(config.data_dir, 'parley.sqlite');
   if (Boolean(config.tls.cert) !== Boolean(config.tls.key)) {
     throw new ConfigError(`invalid configuration in ${source}: tls.cert and tls.key must be set together`);
+  }
+  if (!config.tls.starttls_on_loopback && config.tls.require_for_auth && !config.tls.allow_plaintext_on_loopback) {
+    throw new ConfigError(
+      `invalid configuration in ${source}: tls.starttls_on_loopback = false requires tls.allow_plaintext_on_loopback = true or tls.require_for_auth = false, because loopback clients could not log in otherwise`,
+    );
   }
   checkComponents(config, source);
   return config;

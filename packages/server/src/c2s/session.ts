@@ -267,7 +267,7 @@ export class ClientSession {
   buildFeatures(): Element {
     const features = x('features', NS.STREAM);
     if (this.state === 'negotiating') {
-      if (this.transport.canStartTls) {
+      if (this.offersStartTls()) {
         features.append(x('starttls', NS.TLS, {}, this.tlsRequired() ? x('required', NS.TLS) : undefined));
       }
       features.append(this.sasl2.feature(), ...this.sasl.features());
@@ -283,6 +283,15 @@ export class ClientSession {
     const postAuth = this.server.streamFeatures.postAuth(this).filter((feature) => !(this.sm && feature.ns === NS.SM));
     features.append(...postAuth);
     return features;
+  }
+
+  /**
+   * Decides whether to offer STARTTLS. The transport must be able to upgrade, and a loopback
+   * client gets it only while `[tls] starttls_on_loopback` is on.
+   */
+  private offersStartTls(): boolean {
+    if (!this.transport.canStartTls) return false;
+    return this.server.config.tls.starttls_on_loopback || !this.transport.loopback;
   }
 
   /** RFC 6120 5.3.1: TLS is mandatory to authenticate unless configured off or on loopback. */
@@ -354,7 +363,7 @@ export class ClientSession {
   }
 
   private async startTls(): Promise<void> {
-    if (!this.transport.canStartTls) throw new StreamError('policy-violation', 'STARTTLS is not available on this connection.');
+    if (!this.offersStartTls()) throw new StreamError('policy-violation', 'STARTTLS is not available on this connection.');
     this.transport.send(x('proceed', NS.TLS));
     this.streamOpen = false;
     try {

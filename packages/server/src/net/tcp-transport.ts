@@ -65,6 +65,7 @@ export class TcpTransport implements Transport {
     const attributes = Object.entries(attrs)
       .map(([key, value]) => ` ${key}="${escapeAttr(value)}"`)
       .join('');
+    this.coalesceThisTick();
     this.write(`<?xml version='1.0'?><stream:stream xmlns="${NS.CLIENT}" xmlns:stream="${NS.STREAM}"${attributes}>`);
   }
 
@@ -89,6 +90,7 @@ export class TcpTransport implements Transport {
   async startTls(): Promise<void> {
     if (!this.secureContext) throw new Error('no TLS certificate configured');
     const plain = this.socket;
+    while (plain.writableCorked > 0) plain.uncork();
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');
     plain.removeAllListeners('error');
@@ -129,6 +131,17 @@ export class TcpTransport implements Transport {
       this.ended = true;
       this.events?.closed(hadError ? 'connection error' : 'connection closed');
     });
+  }
+
+  /**
+   * Holds back writes until the end of this tick, so that the stream header and the features
+   * written right after it reach the client in one segment even with Nagle off. A client
+   * then never reads the header without the features.
+   */
+  private coalesceThisTick(): void {
+    const socket = this.socket;
+    socket.cork();
+    process.nextTick(() => socket.uncork());
   }
 
   private serialize(element: Element): string {
