@@ -48,6 +48,14 @@ async function startInFolder(dataDir: string, overrides: Record<string, unknown>
     http: server.addresses.http ?? 0,
     https: server.addresses.https ?? 0,
   };
+  // Upload slot URLs name the served domain, which tests cannot resolve; unless a test sets
+  // its own (an empty one keeps the server's default), they point at the HTTP listener on
+  // 127.0.0.1, so that browsers stay on loopback.
+  const uploadOverrides = (overrides.upload ?? {}) as Record<string, unknown>;
+  if (!('public_url' in uploadOverrides) && ports.http !== 0) {
+    overrides = { ...overrides, upload: { ...uploadOverrides, public_url: `http://127.0.0.1:${ports.http}` } };
+    server.config.upload.public_url = `http://127.0.0.1:${ports.http}`;
+  }
   // Port 0 lets the system pick free ports, and a restart binds the same ones again.
   const restartConfig = buildConfig(dataDir, ports, overrides);
   let stopped = false;

@@ -216,6 +216,45 @@ export const ConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    upload: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: "serve HTTP file upload (XEP-0363) and list it in the server's disco#items" }),
+        domain: Type.String({ default: '', description: 'domain of the upload service; empty means upload.DOMAIN' }),
+        public_url: Type.String({
+          default: '',
+          pattern: '^(https?://[^/?#]+(/[^?#]*[^/?#])?)?$',
+          description: 'URL before /upload/ in slot URLs, without a trailing slash; empty means http://DOMAIN:HTTP_PORT (https://DOMAIN:HTTPS_PORT when only HTTPS listens)',
+        }),
+        path: Type.String({ default: '', description: 'folder of the uploaded files; empty means DATA_DIR/uploads' }),
+        max_file_bytes: Type.Integer({ minimum: 1, maximum: 1_099_511_627_776, default: 104_857_600, description: 'largest file one slot accepts, in bytes' }),
+        quota_bytes: Type.Integer({ minimum: 0, maximum: 1_125_899_906_842_624, default: 1_073_741_824, description: 'bytes of files one account may keep, pending slots included; 0 means no quota' }),
+        expire_after_days: Type.Integer({ minimum: 0, maximum: 36_500, default: 0, description: 'days a file is kept after its upload; 0 keeps files until their account is deleted' }),
+        slot_lifetime_s: Type.Integer({ minimum: 10, maximum: 86_400, default: 300, description: 'seconds within which the PUT of a slot must start' }),
+        slots_per_minute: Type.Integer({ minimum: 0, maximum: 100_000, default: 30, description: 'slot requests one account may make per minute; 0 means no limit' }),
+        allow_types: Type.Array(Type.String({ pattern: '^[a-z0-9!#$&^_.+-]+/([a-z0-9!#$&^_.+-]+|\\*)$' }), {
+          default: [],
+          description: 'media types a slot may announce, such as image/* or application/pdf; empty allows every type not in deny_types',
+        }),
+        deny_types: Type.Array(Type.String({ pattern: '^[a-z0-9!#$&^_.+-]+/([a-z0-9!#$&^_.+-]+|\\*)$' }), {
+          default: [
+            'text/html',
+            'application/xhtml+xml',
+            'image/svg+xml',
+            'text/xml',
+            'application/xml',
+            'text/xsl',
+            'application/xslt+xml',
+            'text/javascript',
+            'application/javascript',
+            'application/ecmascript',
+            'text/ecmascript',
+            'application/x-javascript',
+          ],
+          description: 'media types a slot may not announce, because browsers run scripts in them; checked before allow_types',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     api: Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'serve the admin REST API under /api/v1 on the HTTP and HTTPS listeners (bearer tokens from parleyctl token create)' }),
@@ -266,6 +305,21 @@ export const ConfigSchema = Type.Object(
         { additionalProperties: false },
       ),
       { default: [], description: 'external components (XEP-0114) that may connect to the component port' },
+    ),
+    external_services: Type.Array(
+      Type.Object(
+        {
+          type: Type.String({ pattern: '^[a-z][a-z0-9+.-]*$', description: 'service type of the XEP-0215 registry, such as stun or turn' }),
+          host: Type.String({ minLength: 1, description: 'host name or IP address of the service' }),
+          port: Type.Integer({ minimum: 1, maximum: 65_535, description: 'port of the service' }),
+          transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('')], { default: '', description: 'udp, tcp, or empty to leave it out' }),
+          name: Type.String({ default: '', description: 'name shown to users; empty leaves it out' }),
+          secret: Type.String({ default: '', description: 'shared secret of the TURN REST scheme; clients get temporary credentials made with it' }),
+          credential_ttl_s: Type.Integer({ minimum: 60, maximum: 604_800, default: 86_400, description: 'seconds temporary credentials stay valid' }),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], description: 'external services (STUN, TURN) that XEP-0215 discovery lists to local accounts' },
     ),
     server_info: Type.Object(
       {
@@ -364,6 +418,7 @@ function checkComponents(config: Config, source: string): void {
   const anonymous = config.anonymous.enabled ? anonymousDomainOf(config) : '';
   if (anonymous !== '' && taken.has(anonymous)) throw new ConfigError(`invalid configuration in ${source}: anonymous.domain ${anonymous} is already served`);
   taken.add(anonymous);
+  if (config.upload.enabled) taken.add(config.upload.domain.toLowerCase() || `upload.${config.domain}`);
   for (const [index, component] of config.components.entries()) {
     component.domain = component.domain.toLowerCase();
     if (taken.has(component.domain)) {

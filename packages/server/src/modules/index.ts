@@ -21,6 +21,8 @@ import { pushModule } from './push/index.js';
 import { directoryModule } from './directory/index.js';
 import { sharedRosterModule } from './shared-roster/index.js';
 import { anonymousModule } from './anonymous/index.js';
+import { uploadModule } from './upload/index.js';
+import { extdiscoModule } from './extdisco/index.js';
 
 /** Every module, in the order they are set up (dependencies first). */
 export const allModules: ServerModule[] = [
@@ -46,4 +48,6 @@ export const allModules: ServerModule[] = [
   directoryModule,
   sharedRosterModule,
   anonymousModule,
+  uploadModule,
+  extdiscoModule,
 ];

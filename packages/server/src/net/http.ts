@@ -11,6 +11,7 @@ import type { CertificatePair } from './certificates.js';
 import { BOSH_PATH, registerBosh } from './bosh/endpoint.js';
 import { registerWebClient } from './web-client.js';
 import { registerAdminApi } from '../admin/plugin.js';
+import { registerUploadRoutes } from './upload-http.js';
 
 const WEBSOCKET_PATH = '/xmpp-websocket';
 const XRD_NS = 'http://docs.oasis-open.org/ns/xri/xrd-1.0';
@@ -40,6 +41,7 @@ export async function createHttpServer(server: ServerContext, tls: CertificatePa
   });
   app.get('/health', async () => ({ status: 'ok', sessions: server.sessions.count() }));
   if (server.config.bosh.enabled) await registerBosh(app, server);
+  await registerUploadRoutes(app, server, tls !== undefined);
   registerWebClient(app, server.config);
   await registerAdminApi(app, server);
   return app;

@@ -9,7 +9,7 @@ import type { Config } from '../config.js';
 const DEFAULT_ROOT = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 
 /** Paths other parts of the listener own: never files of the client, never the SPA fallback. */
-const RESERVED = ['/api/', '/api', '/xmpp-websocket', '/.well-known/', '/health'];
+const RESERVED = ['/api/', '/api', '/xmpp-websocket', '/.well-known/', '/health', '/upload/'];
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

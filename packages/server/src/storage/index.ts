@@ -23,6 +23,7 @@ import { RosterRepository } from './roster.js';
 import { SharedRosterRepository } from './shared-roster.js';
 import { SqliteHotPath } from './sqlite-hot-path.js';
 import type { Database } from './schema.js';
+import { UploadRepository } from './uploads.js';
 import { VcardRepository } from './vcards.js';
 import { WebhookRepository } from './webhooks.js';
 
@@ -63,6 +64,8 @@ export { RosterRepository } from './roster.js';
 export type { RosterChanges, RosterItem } from './roster.js';
 export { SharedRosterRepository } from './shared-roster.js';
 export type { SharedRosterEntry } from './shared-roster.js';
+export { UploadRepository } from './uploads.js';
+export type { NewUploadSlot, StoredFile, UploadRecord, UploadState } from './uploads.js';
 export type { Database, InboxKind, OrgGroupKind, ScramHash, Subscription } from './schema.js';
 export { VcardRepository } from './vcards.js';
 export type { StoredVcard } from './vcards.js';
@@ -107,6 +110,8 @@ export interface Storage {
   sharedRoster: SharedRosterRepository;
   /** Account events parleyctl recorded while no server ran, replayed at the next start. */
   accountOutbox: AccountOutboxRepository;
+  /** HTTP upload slots and the metadata of uploaded files (XEP-0363). */
+  uploads: UploadRepository;
   /** Commits queued batch writes and closes the database. The Storage is unusable afterwards. */
   close(): Promise<void>;
 }
@@ -173,6 +178,7 @@ function createStorage(db: Kysely<Database>, dialect: DialectName, statements?: 
     directory: new DirectoryRepository(db),
     sharedRoster: new SharedRosterRepository(db),
     accountOutbox: new AccountOutboxRepository(db),
+    uploads: new UploadRepository(db),
     close: async () => {
       await batch.close();
       await db.destroy();

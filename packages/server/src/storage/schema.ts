@@ -463,6 +463,25 @@ export interface AccountOutboxTable {
   created_at: BigIntColumn;
 }
 
+/** Row of `uploads`: an HTTP upload slot (XEP-0363) and, once uploaded, its file. */
+export interface UploadsTable {
+  /** The random slot id in the file's URL. */
+  id: string;
+  host: string;
+  username: string;
+  filename: string;
+  size: BigIntColumn;
+  content_type: string;
+  /** 'slot' (waiting for its PUT), 'uploading' (a PUT is running) or 'stored'. */
+  state: string;
+  /** SHA-256 of the PUT secret, base64url. */
+  secret_hash: string;
+  created_at: BigIntColumn;
+  /** Time by which the PUT must start. */
+  slot_expires_at: BigIntColumn;
+  stored_at: BigIntColumn | null;
+}
+
 /** All tables of the storage layer, for `Kysely<Database>`. */
 export interface Database {
   accounts: AccountsTable;
@@ -496,4 +515,5 @@ export interface Database {
   directory_entries: DirectoryEntriesTable;
   directory_terms: DirectoryTermsTable;
   account_outbox: AccountOutboxTable;
+  uploads: UploadsTable;
 }

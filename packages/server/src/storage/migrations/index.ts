@@ -19,6 +19,7 @@ import { directoryMigration } from './0015_directory.js';
 import { fastTokensMigration } from './0016_fast_tokens.js';
 import { pushMigration } from './0017_push.js';
 import { accountOutboxMigration } from './0018_account_outbox.js';
+import { uploadsMigration } from './0019_uploads.js';
 
 /**
  * Lists every migration for `dialect`. Kysely's Migrator runs them in name
@@ -47,5 +48,6 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0016_fast_tokens': fastTokensMigration(dialect),
     '0017_push': pushMigration(dialect),
     '0018_account_outbox': accountOutboxMigration(dialect),
+    '0019_uploads': uploadsMigration(dialect),
   };
 }
