@@ -92,7 +92,8 @@ describe('web client keeps the user signed in', () => {
 
     await expect.poll(() => storedCredentials(alice), { timeout: STEP_MS }).toHaveLength(1);
     const [row] = await storedCredentials(alice);
-    expect(row).toEqual({ jid: jidOf('alice'), fields: ['jid', 'keys', 'savedAt', 'server'], keyFields: ['clientKey', 'hash', 'iterations', 'salt', 'serverKey'], clientKeyLength: 32 });
+    // 'fast' is the FAST token the server issued at this SASL2 login.
+    expect(row).toEqual({ jid: jidOf('alice'), fields: ['fast', 'jid', 'keys', 'savedAt', 'server'], keyFields: ['clientKey', 'hash', 'iterations', 'salt', 'serverKey'], clientKeyLength: 32 });
     const everything = JSON.stringify(await alice.evaluate(() => ({ ...localStorage })));
     expect(everything).not.toContain(PASSWORD);
   });

@@ -1,7 +1,7 @@
 import { ChatStore, openAccountDb } from '../data/index.js';
 import { connectShared } from '../worker/index.js';
 import { RemoteClient } from '../worker/remote-client.js';
-import { XmppClient, type ConnectionStatus, type ScramKeys, type XmppClientLike } from '../xmpp/index.js';
+import { XmppClient, type ConnectionStatus, type FastToken, type ScramKeys, type XmppClientLike } from '../xmpp/index.js';
 import type { AccountServices } from './services.js';
 
 export interface SignInRequest {
@@ -12,6 +12,10 @@ export interface SignInRequest {
   password?: string;
   /** Stored SCRAM keys ("keep me signed in"). */
   keys?: ScramKeys;
+  /** A stored FAST token ("keep me signed in"), tried before the keys. */
+  fast?: FastToken;
+  /** "Keep me signed in": the connection stores the FAST tokens the server issues. */
+  keep?: boolean;
 }
 
 export interface Connection {
@@ -30,7 +34,8 @@ export type Connector = (request: SignInRequest) => Connection;
 /** Connects in the browser: one connection shared by the account's tabs, one database per account. */
 export const browserConnector: Connector = (request) => {
   const options = { service: request.service, jid: request.jid, password: request.password, keys: request.keys };
-  const client: XmppClientLike = typeof window === 'undefined' ? new XmppClient(options) : connectShared(options);
+  const client: XmppClientLike =
+    typeof window === 'undefined' ? new XmppClient({ ...options, fastToken: request.fast }) : connectShared({ ...options, fast: request.fast, keep: request.keep });
   return {
     client,
     openData() {

@@ -60,7 +60,7 @@ export const useSession = defineStore('session', {
       this.phase = 'signing-in';
 
       const stored = await loadCredentials(account).catch((err: unknown) => console.warn('reading the stored keys failed', err));
-      if (stored) return this.open(stored.server, { jid: account, keys: stored.keys }, true);
+      if (stored) return this.open(stored.server, { jid: account, keys: stored.keys, fast: stored.fast }, true);
       return this.joinLiveSession(settings.lastServer || location.origin, account);
     },
 
@@ -88,7 +88,7 @@ export const useSession = defineStore('session', {
       const account = credentials.jid;
       let connection;
       try {
-        connection = existing ?? connector({ service: serviceUrl(server), ...credentials });
+        connection = existing ?? connector({ service: serviceUrl(server), ...credentials, keep });
       } catch (err) {
         return this.fail({ key: 'signIn.unreachable', message: String(err) });
       }

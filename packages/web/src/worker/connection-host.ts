@@ -1,5 +1,8 @@
+import { loadUserAgent, saveFastToken } from '../data/credentials.js';
 import { XmppClient, type XmppClientOptions } from '../xmpp/client.js';
 import { XmppStanzaError } from '../xmpp/errors.js';
+import type { FastToken } from '../xmpp/fast.js';
+import type { UserAgent } from '../xmpp/user-agent.js';
 import { parseFrame } from '../xmpp/xml-parser.js';
 import type { HostMessage, HostOptions, Port, TabMessage } from './protocol.js';
 import { fromWire, toWire } from './wire-errors.js';
@@ -13,11 +16,21 @@ interface IqRoute {
 
 const IQ_ANSWER_TIMEOUT_MS = 20_000;
 
+/** Storage for the device's user agent and, with "keep me signed in", the FAST token. */
+export interface LoginStore {
+  loadUserAgent(): Promise<UserAgent>;
+  saveFastToken(jid: string, token: FastToken | undefined): Promise<void>;
+}
+
+/** The browser's store: the IndexedDB database of "keep me signed in" (`data/credentials.ts`). */
+export const credentialsLoginStore: LoginStore = { loadUserAgent: () => loadUserAgent(), saveFastToken: (jid, token) => saveFastToken(jid, token) };
+
 /**
  * Holds one account's connection for every tab that talks to it: in a SharedWorker, or in the
  * leader tab. It keeps the SCRAM keys in its memory. `shareKeys` sends them to the tabs: a
  * follower tab needs them to take over when the leader tab closes, and "keep me signed in"
- * stores them in IndexedDB.
+ * stores them in IndexedDB. The FAST token stays in the host: with "keep me signed in" the host
+ * stores each new token and count itself, and signing out revokes the token on the server.
  */
 export class ConnectionHost {
   private client: XmppClient | undefined;
@@ -27,10 +40,13 @@ export class ConnectionHost {
   private readonly iqAnswers = new Map<number, { resolve: (xml: string | undefined) => void; reject: (err: Error) => void }>();
   private unsubscribe: (() => void)[] = [];
   private calls = 0;
+  private keep = false;
 
+  /** Without a `store`, the browser's IndexedDB is used where it exists, and nothing is stored elsewhere (Node tests). */
   constructor(
     private readonly shareKeys = false,
     private readonly extraOptions: Partial<XmppClientOptions> = {},
+    private readonly store: LoginStore | undefined = typeof indexedDB === 'undefined' ? undefined : credentialsLoginStore,
   ) {}
 
   addPort(port: TabPort): void {
@@ -54,7 +70,7 @@ export class ConnectionHost {
       case 'hello':
         return this.hello(port, message.options);
       case 'start':
-        return this.reply(port, message.call, () => this.start(message.password, message.keys));
+        return this.reply(port, message.call, () => this.start(message));
       case 'stop':
         return this.reply(port, message.call, () => this.stop());
       case 'send':
@@ -79,26 +95,41 @@ export class ConnectionHost {
     if (this.shareKeys && this.client!.scramKeys) port.post({ kind: 'keys', keys: this.client!.scramKeys });
   }
 
-  private async start(password: string | undefined, keys: XmppClient['scramKeys']): Promise<undefined> {
+  private async start(message: Extract<TabMessage, { kind: 'start' }>): Promise<undefined> {
     const client = this.requireClient();
-    client.setCredentials({ password, keys });
+    if (message.keep !== undefined) this.keep = message.keep;
+    client.setCredentials({ password: message.password, keys: message.keys, fastToken: message.fast });
     await client.start();
     return undefined;
   }
 
-  /** Signing out: the connection ends and the keys are forgotten with the client. */
+  /** Signing out: the connection ends, the FAST token is revoked, and the keys are forgotten with the client. */
   private async stop(): Promise<undefined> {
     const client = this.client;
     this.replaceClient();
     await client?.stop();
+    await client?.revokeFastToken().catch((err: unknown) => console.warn('revoking the FAST token on the server failed', err));
     return undefined;
+  }
+
+  /** Stores a token change with "keep me signed in"; a dropped token is removed in any case. */
+  private async saveFastToken(token: FastToken | undefined): Promise<void> {
+    const jid = this.options?.jid;
+    if (!this.store || !jid || (token && !this.keep)) return;
+    await this.store.saveFastToken(jid.split('/')[0] ?? jid, token);
   }
 
   private replaceClient(): void {
     if (!this.options) throw new Error('no tab has sent hello to this host yet');
     for (const off of this.unsubscribe.splice(0)) off();
     for (const route of this.iqRoutes.values()) route.unregister();
-    const client = new XmppClient({ ...this.extraOptions, ...this.options });
+    const store = this.store;
+    const client = new XmppClient({
+      ...this.extraOptions,
+      ...this.options,
+      saveFastToken: (token) => this.saveFastToken(token),
+      loadUserAgent: store ? () => store.loadUserAgent() : undefined,
+    });
     this.client = client;
     for (const [key, route] of this.iqRoutes) route.unregister = this.registerIq(client, key);
 

@@ -1,4 +1,5 @@
 import type { ConnectionStatus } from '../xmpp/client.js';
+import type { FastToken } from '../xmpp/fast.js';
 import type { ScramKeys } from '../xmpp/scram.js';
 
 /**
@@ -13,7 +14,8 @@ export interface HostOptions {
 
 export type TabMessage =
   | { kind: 'hello'; options: HostOptions }
-  | { kind: 'start'; call: number; password?: string; keys?: ScramKeys }
+  /** `keep` ("keep me signed in") lets the host store the FAST token; `fast` is a stored one to log in with. */
+  | { kind: 'start'; call: number; password?: string; keys?: ScramKeys; fast?: FastToken; keep?: boolean }
   | { kind: 'stop'; call: number }
   | { kind: 'send'; xml: string }
   | { kind: 'sendAcked'; call: number; xml: string }

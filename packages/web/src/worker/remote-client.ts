@@ -2,6 +2,7 @@ import { Emitter } from '../xmpp/emitter.js';
 import type { ClientEvents, ConnectionStatus } from '../xmpp/client.js';
 import type { XmppClientLike } from '../xmpp/client-like.js';
 import type { XElement } from '../xmpp/element.js';
+import type { FastToken } from '../xmpp/fast.js';
 import type { IqHandler } from '../xmpp/iq-handlers.js';
 import type { ScramKeys } from '../xmpp/scram.js';
 import { parseFrame } from '../xmpp/xml-parser.js';
@@ -12,6 +13,10 @@ export interface RemoteClientOptions extends HostOptions {
   password?: string;
   /** Stored SCRAM keys ("keep me signed in"), used when no password is given. */
   keys?: ScramKeys;
+  /** A stored FAST token, tried before the keys. */
+  fast?: FastToken;
+  /** "Keep me signed in": the host stores the FAST tokens the server issues. Unset keeps the host's setting. */
+  keep?: boolean;
 }
 
 const DEFAULT_IQ_TIMEOUT_MS = 30_000;
@@ -36,6 +41,7 @@ export class RemoteClient implements XmppClientLike {
   private readonly iqHandlers = new Map<string, IqHandler>();
   private password: string | undefined;
   private keys: ScramKeys | undefined;
+  private fast: FastToken | undefined;
   private wanted = false;
   private nextCall = 0;
   private readonly firstState: Promise<ConnectionStatus>;
@@ -48,6 +54,7 @@ export class RemoteClient implements XmppClientLike {
     this.jid = options.jid;
     this.password = options.password;
     this.keys = options.keys;
+    this.fast = options.fast;
     this.firstState = new Promise((resolve) => (this.heardState = resolve));
     this.attach(port);
   }
@@ -74,7 +81,11 @@ export class RemoteClient implements XmppClientLike {
     this.wanted = true;
     const password = this.password;
     this.password = undefined;
-    await this.call((call) => ({ kind: 'start', call, password, keys: this.keys }));
+    // Like the password, the stored token goes once: the host keeps the current one and its count.
+    const fast = this.fast;
+    this.fast = undefined;
+    const keep = this.options.keep;
+    await this.call((call) => ({ kind: 'start', call, password, keys: this.keys, fast, keep }));
   }
 
   async stop(): Promise<void> {

@@ -6,7 +6,11 @@ import { FramedSocket, type SocketEnd, type WebSocketConstructor } from './frame
 import { IqTracker } from './iq-tracker.js';
 import { NS } from './ns.js';
 import { authenticate } from './sasl.js';
+import { authenticateSasl2, sasl2Feature, type Sasl2Outcome } from './sasl2.js';
 import type { ScramKeys } from './scram.js';
+import type { FastToken } from './fast.js';
+import { freshUserAgent, type UserAgent } from './user-agent.js';
+import { revokeFastToken } from './fast-revoke.js';
 import { StreamManagement, type Unacked } from './stream-management.js';
 import { bindResource, enableStreamManagement, resumeSession } from './session-setup.js';
 import { answerIq, type IqHandler } from './iq-handlers.js';
@@ -22,6 +26,13 @@ export interface XmppClientOptions {
   password?: string;
   /** SCRAM keys from an earlier login, used instead of the password (worker takeover). */
   keys?: ScramKeys;
+  /** A FAST token (XEP-0484) from an earlier login, tried first when the server offers FAST. */
+  fastToken?: FastToken;
+  /** Receives every change of the FAST token (new, rotated, count raised, or undefined when dropped); logins wait for it. */
+  saveFastToken?: (token: FastToken | undefined) => Promise<void>;
+  /** Loads the SASL2 user agent once, before the first login; without it each client gets a fresh id. */
+  loadUserAgent?: () => Promise<UserAgent>;
+  /** The resource to request with RFC 6120 binding, or the tag of a Bind 2 request ('web' when not set). */
   resource?: string;
   /** Injected in Node tests (the `ws` package); defaults to the global WebSocket. */
   webSocket?: WebSocketConstructor;
@@ -53,11 +64,13 @@ function isFatalStreamError(err: unknown): err is XmppStreamError {
 }
 
 /**
- * One account's XMPP connection over WebSocket: SASL SCRAM, binding, stream management with
- * resumption, reconnection with backoff, IQ tracking. Stanzas sent while offline wait and go
- * out in order once online. When a session is lost instead of resumed, everything still
- * waiting from it is dropped, and sendAcked() rejects with XmppSessionLostError. Then
- * 'online' fires with `resumed: false`, so the data layer re-sends its outbox.
+ * One account's XMPP connection over WebSocket. Where the server offers SASL2 it logs in with
+ * FAST tokens, Bind 2 and inline resumption, and otherwise with SASL SCRAM and binding. It
+ * keeps stream management with resumption, reconnects with backoff, and tracks IQs.
+ * Stanzas sent while offline wait and go out in order once online. When a session is lost
+ * instead of resumed, everything still waiting from it is dropped, and sendAcked() rejects
+ * with XmppSessionLostError. Then 'online' fires with `resumed: false`, so the data layer
+ * re-sends its outbox.
  */
 export class XmppClient {
   status: ConnectionStatus = 'offline';
@@ -75,6 +88,9 @@ export class XmppClient {
   private readonly username: string;
   private password: string | undefined;
   private keys: ScramKeys | undefined;
+  private token: FastToken | undefined;
+  private userAgent: UserAgent | undefined;
+  private everOnline = false;
   private outbox: Unacked[] = [];
   private socket: FramedSocket | undefined;
   private wanted = false;
@@ -94,6 +110,7 @@ export class XmppClient {
     this.domain = bare.slice(at + 1);
     this.password = options.password;
     this.keys = options.keys;
+    this.token = options.fastToken;
     this.backoff = new Backoff({ ...DEFAULT_BACKOFF, ...options.reconnect });
     this.keepAlive = new KeepAlive(options.keepAlive ?? { idleMs: 30_000, timeoutMs: 15_000 }, () => this.probe(), () => this.socket?.drop());
   }
@@ -106,6 +123,11 @@ export class XmppClient {
   /** The SCRAM keys of the last login, kept in memory instead of the password. */
   get scramKeys(): ScramKeys | undefined {
     return this.keys;
+  }
+
+  /** The FAST token for the next login, kept in memory like the SCRAM keys. */
+  get fastToken(): FastToken | undefined {
+    return this.token;
   }
 
   on<K extends keyof ClientEvents>(event: K, listener: (value: ClientEvents[K]) => void): () => void {
@@ -172,9 +194,25 @@ export class XmppClient {
   }
 
   /** Sets what the next login uses; a password replaces stored keys that no longer work. */
-  setCredentials(credentials: { password?: string; keys?: ScramKeys }): void {
+  setCredentials(credentials: { password?: string; keys?: ScramKeys; fastToken?: FastToken }): void {
     if (credentials.password !== undefined) this.password = credentials.password;
     if (credentials.keys !== undefined) this.keys = credentials.keys;
+    if (credentials.fastToken !== undefined) this.token = credentials.fastToken;
+  }
+
+  /**
+   * Signing out: deletes the FAST token on the server with a login that only invalidates it
+   * (XEP-0484 section 3.6), and drops it from memory and storage. Does nothing unless this
+   * client has been online and has a token. Call it after stop(). A server that cannot be
+   * reached keeps the token until it expires.
+   */
+  async revokeFastToken(timeoutMs = 5_000): Promise<void> {
+    const token = this.token;
+    if (!token || !this.everOnline) return;
+    await this.changeFastToken(undefined);
+    const WebSocketClass = this.options.webSocket ?? (globalThis as unknown as { WebSocket: WebSocketConstructor }).WebSocket;
+    const userAgent = await this.currentUserAgent();
+    await revokeFastToken({ service: this.options.service, webSocket: WebSocketClass, domain: this.domain, username: this.username, userAgent, token, timeoutMs });
   }
 
   /** Kills the socket without closing the stream, as a network failure would (tests and diagnostics). */
@@ -215,20 +253,91 @@ export class XmppClient {
     const timer = setTimeout(() => socket.drop(), timeoutMs);
 
     try {
-      const features = await socket.openStream(this.domain);
+      const features = await socket.openStream(this.domain, this.bareJid);
       this.setStatus('authenticating');
-      const keys = await authenticate(socket, features, { username: this.username, password: this.password, keys: this.keys, plainAllowed: plainAllowed(this.options.service) });
-      if (keys) {
-        this.keys = keys;
-        this.password = undefined;
-      }
-      const afterAuth = await socket.openStream(this.domain);
-      const resumed = await this.resumeOrBind(socket, afterAuth);
+      const authentication = sasl2Feature(features);
+      const resumed = authentication ? await this.loginSasl2(socket, authentication) : await this.loginLegacy(socket, features);
       if (run !== this.run) return socket.drop();
       this.goOnline(socket, resumed);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** RFC 6120 SASL, a stream restart, then resumption or binding; returns true when resumed. */
+  private async loginLegacy(socket: FramedSocket, features: XElement): Promise<boolean> {
+    const keys = await authenticate(socket, features, { username: this.username, password: this.password, keys: this.keys, plainAllowed: plainAllowed(this.options.service) });
+    if (keys) this.keepKeys(keys);
+    const afterAuth = await socket.openStream(this.domain, this.bareJid);
+    return this.resumeOrBind(socket, afterAuth);
+  }
+
+  /** SASL2 with FAST, and resumption or Bind 2 inline, in one round trip; returns true when resumed. */
+  private async loginSasl2(socket: FramedSocket, authentication: XElement): Promise<boolean> {
+    const resumeId = this.sm.resumeId;
+    if (resumeId) this.setStatus('resuming');
+    const outcome = await authenticateSasl2(socket, authentication, {
+      username: this.username,
+      password: this.password,
+      keys: this.keys,
+      plainAllowed: plainAllowed(this.options.service),
+      userAgent: await this.currentUserAgent(),
+      tag: this.options.resource ?? 'web',
+      fastToken: this.token,
+      onFastCount: (token) => this.changeFastToken(token),
+      resume: resumeId ? { previd: resumeId, h: this.sm.inbound } : undefined,
+    });
+
+    if (outcome.keys) this.keepKeys(outcome.keys);
+    if (outcome.token) await this.changeFastToken(outcome.token);
+    else if (outcome.fastRejected) await this.changeFastToken(undefined);
+    return this.applySasl2Session(socket, outcome);
+  }
+
+  private async applySasl2Session(socket: FramedSocket, outcome: Sasl2Outcome): Promise<boolean> {
+    if (outcome.resumed) {
+      const { h } = outcome.resumed;
+      if (!Number.isInteger(h) || !this.sm.acknowledge(h)) throw new Error('the server resumed with a bad h');
+      return true;
+    }
+    if (outcome.resumeFailed?.h !== undefined) this.sm.acknowledge(outcome.resumeFailed.h);
+    if (this.hadSession) this.loseSession(new XmppSessionLostError('the session ended and could not be resumed'));
+
+    if (outcome.bound) this.jid = outcome.jid;
+    // Bind 2 was not offered or failed (say, too many sessions): RFC 6120 binding reports why.
+    else this.jid = await bindResource(socket, this.options.resource);
+
+    if (outcome.bound?.sm) this.sm.enable(outcome.bound.sm.resumeId);
+    // The server offers <sm/> after binding only while stream management is still off.
+    else if (outcome.features.getChild('sm', NS.SM)) await enableStreamManagement(socket, this.sm);
+    this.hadSession = true;
+    return false;
+  }
+
+  private keepKeys(keys: ScramKeys): void {
+    this.keys = keys;
+    this.password = undefined;
+  }
+
+  private async changeFastToken(token: FastToken | undefined): Promise<void> {
+    this.token = token;
+    try {
+      await this.options.saveFastToken?.(token);
+    } catch (err) {
+      console.warn('storing the FAST token failed', err);
+    }
+  }
+
+  private async currentUserAgent(): Promise<UserAgent> {
+    if (this.userAgent) return this.userAgent;
+    let agent: UserAgent | undefined;
+    try {
+      agent = await this.options.loadUserAgent?.();
+    } catch (err) {
+      console.warn('loading the device id failed; this connection uses a new one', err);
+    }
+    this.userAgent = agent ?? freshUserAgent();
+    return this.userAgent;
   }
 
   private async resumeOrBind(socket: FramedSocket, features: XElement): Promise<boolean> {
@@ -250,6 +359,7 @@ export class XmppClient {
     socket.onElement((element) => this.receive(element));
     this.backoff.reset();
     this.lastError = undefined;
+    this.everOnline = true;
     this.setStatus('online');
 
     if (resumed) for (const item of this.sm.unacked) socket.write(item.stanza);
@@ -353,6 +463,7 @@ export class XmppClient {
   private failAuth(err: XmppAuthError): void {
     this.wanted = false;
     this.keys = undefined;
+    if (this.token) void this.changeFastToken(undefined);
     networkEvents()?.removeEventListener('online', this.onNetworkOnline);
     this.loseSession(err);
     this.settleStart(err);

@@ -65,9 +65,12 @@ export class FramedSocket {
     return this.endReason !== undefined;
   }
 
-  /** Sends the stream header and waits for the server's header and stream features. */
-  async openStream(domain: string): Promise<XElement> {
-    this.write(x('open', NS.FRAMING, { to: domain, version: '1.0', 'xml:lang': 'en' }));
+  /**
+   * Sends the stream header and waits for the server's header and stream features. `from` is
+   * the account's bare JID, which XEP-0484 requires from clients that use FAST.
+   */
+  async openStream(domain: string, from?: string): Promise<XElement> {
+    this.write(x('open', NS.FRAMING, { to: domain, from, version: '1.0', 'xml:lang': 'en' }));
     const open = await this.next();
     if (open.name !== 'open' || open.ns !== NS.FRAMING) throw new Error(`expected <open/>, got <${open.name}/>`);
     const features = await this.next();

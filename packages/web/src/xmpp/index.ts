@@ -16,4 +16,6 @@ export { XmppStanzaError, XmppTimeoutError, XmppAuthError, XmppStreamError } fro
 export type { WebSocketLike, WebSocketConstructor } from './framed-socket.js';
 export type { IqHandler } from './iq-handlers.js';
 export type { ScramKeys } from './scram.js';
+export type { FastToken } from './fast.js';
+export type { UserAgent } from './user-agent.js';
 export type { XmppClientLike } from './client-like.js';

@@ -10,4 +10,9 @@ export const NS = {
   SESSION: 'urn:ietf:params:xml:ns:xmpp-session',
   SM: 'urn:xmpp:sm:3',
   PING: 'urn:xmpp:ping',
+  SASL2: 'urn:xmpp:sasl:2',
+  BIND2: 'urn:xmpp:bind:0',
+  FAST: 'urn:xmpp:fast:0',
+  CARBONS: 'urn:xmpp:carbons:2',
+  CSI: 'urn:xmpp:csi:0',
 } as const;

@@ -18,13 +18,19 @@ export class SaslTemporaryError extends Error {
   override name = 'SaslTemporaryError';
 }
 
-const SCRAM: Record<string, ScramHash> = { 'SCRAM-SHA-256': 'SHA-256', 'SCRAM-SHA-1': 'SHA-1' };
+/** The SCRAM mechanisms this client speaks, by preference, with their hash. */
+export const SCRAM: Record<string, ScramHash> = { 'SCRAM-SHA-256': 'SHA-256', 'SCRAM-SHA-1': 'SHA-1' };
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 /** Picks the mechanism: SCRAM-SHA-256, then SCRAM-SHA-1, then PLAIN where allowed and a password is known. */
 export function chooseMechanism(features: XElement, credentials: SaslCredentials): string {
   const offered = new Set(features.getChild('mechanisms', NS.SASL)?.getChildren('mechanism').map((m) => m.text().trim()));
+  return pickMechanism(offered, credentials);
+}
+
+/** Picks from the `offered` mechanism names in the order of `chooseMechanism`; SASL2 offers its own list. */
+export function pickMechanism(offered: ReadonlySet<string>, credentials: SaslCredentials): string {
   for (const name of Object.keys(SCRAM)) if (offered.has(name)) return name;
   if (offered.has('PLAIN') && credentials.plainAllowed && credentials.password !== undefined) return 'PLAIN';
   throw new XmppAuthError('no usable SASL mechanism');
@@ -92,11 +98,13 @@ async function expectSasl(socket: FramedSocket, ...names: string[]): Promise<XEl
   throw new Error(`unexpected <${element.name}/> during SASL`);
 }
 
-function encode(text: string): string {
+/** Encodes SASL data for an element's text: base64, or '=' for empty data (RFC 6120 6.4.2). */
+export function encode(text: string): string {
   return text === '' ? '=' : toBase64(encoder.encode(text));
 }
 
-function decode(element: XElement): string {
+/** Decodes the base64 SASL data of an element ('' or '=' mean empty). */
+export function decode(element: XElement): string {
   const text = element.text().trim();
   return text === '' || text === '=' ? '' : decoder.decode(fromBase64(text));
 }
