@@ -101,9 +101,12 @@ describe('web client outbox while offline', () => {
     await expect.poll(() => own.getAttribute('data-state'), { timeout: STEP_MS }).toBe('sending');
 
     // The page reloads from the proxy while WebSockets stay cut; the SharedWorker goes with the only tab.
-    // It signs in again with the stored keys once the WebSocket comes back.
+    // The account opens on its stored data and signs in with the stored keys once the WebSocket comes back.
     await alice.reload();
-    await alice.getByTestId('signin-form').waitFor({ timeout: STEP_MS });
+    await alice.getByTestId('main-layout').waitFor({ timeout: STEP_MS });
+    expect(await connectionStatus(alice)).not.toBe('online');
+    await alice.goto(`${cutter.origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
+    await expect.poll(() => own.getAttribute('data-state'), { timeout: STEP_MS }).toBe('sending');
     expect(await archivedCopies('survives a reload')).toBe(0);
 
     cutter.restore();

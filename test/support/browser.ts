@@ -83,11 +83,28 @@ function resolveFile(urlPath: string, folders: Record<string, string>): string |
   return undefined;
 }
 
+/** Options of launchChromium. */
+export interface ChromiumOptions {
+  /**
+   * Replaces the camera and microphone with Chromium's test pattern and beep. With 'accept',
+   * every media prompt is accepted, and Chromium 156 headless also answers getDisplayMedia
+   * with a fake screen without a picker. With 'deny', headless Chromium rejects every prompt
+   * with NotAllowedError (and getDisplayMedia never settles).
+   */
+  fakeMedia?: 'accept' | 'deny';
+}
+
+const FAKE_MEDIA_ARGS = {
+  accept: ['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream'],
+  deny: ['--use-fake-device-for-media-stream'],
+};
+
 /** Launches Debian's Chromium, headless. */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(options: ChromiumOptions = {}): Promise<Browser> {
   // Chromium's sandbox cannot start as root, and CI runs as root. Any other user keeps the sandbox.
   const asRoot = process.getuid?.() === 0;
-  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, chromiumSandbox: !asRoot, timeout: 30_000 });
+  const extra = options.fakeMedia ? { args: FAKE_MEDIA_ARGS[options.fakeMedia] } : {};
+  return chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, chromiumSandbox: !asRoot, timeout: 30_000, ...extra });
 }
 
 /** Checks whether a request to `url` would leave the machine: http(s) or ws(s) to a host other than 127.0.0.1. */

@@ -3,6 +3,7 @@ import { createPinia } from 'pinia';
 import App from './App.vue';
 import { applyLocale, createAppI18n } from './i18n/index.js';
 import { applyTheme, useSession, useSettings } from './stores/index.js';
+import { startDesktop } from './pwa/desktop.js';
 import './ui/styles.css';
 
 const app = createApp(App);
@@ -25,6 +26,9 @@ watch(
 );
 
 app.mount('#app');
+
+// The service worker, desktop notifications and the unread count in the title and on the app icon.
+startDesktop(i18n);
 
 // A reload or a new tab signs in again without the password when it can.
 void useSession(pinia).resume();

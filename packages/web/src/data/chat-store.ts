@@ -1,5 +1,7 @@
 import { x, type XElement, type XmppClientLike } from '../xmpp/index.js';
 import { ArchiveSync } from './archive-sync.js';
+import { attachmentTokens, bodyIsJustUrl } from './attachment-text.js';
+import type { Attachment } from './attachment-types.js';
 import { ChangeFeed } from './change-feed.js';
 import { applyInboxEntries } from './inbox-apply.js';
 import { InboxQueries, isFromOwnAccount, readInboxEntry, readInboxPush, type InboxEntry } from './inbox.js';
@@ -8,6 +10,7 @@ import { MAX_OPEN_CONVERSATIONS } from './limits.js';
 import { MamQueries } from './mam.js';
 import { messageKey, MessageStore, newConversation, previewOf } from './message-store.js';
 import { NS } from './ns.js';
+import { attachmentElements } from './oob.js';
 import { Outbox } from './outbox.js';
 import { chatMessage, chatStateMessage, correctionMessage, groupReceiptsQuery, inboxProperties, markerMessage, retractionMessage } from './outgoing.js';
 import type { ChatState } from './parse.js';
@@ -186,20 +189,29 @@ export class ChatStore {
     return { messages: await this.messages.around(jid, row.key, limit), key: row.key };
   }
 
-  /** Stores the message and its outbox entry in one transaction, then hands it to the connection. */
-  async send(conversation: string, body: string, kind: ConversationKind): Promise<Message> {
+  /**
+   * Stores the message and its outbox entry in one transaction, then hands it to the connection.
+   * With `file`, the message shares an uploaded file, takes the upload's id, and the pending upload row goes in the same transaction.
+   */
+  async send(conversation: string, body: string, kind: ConversationKind, file?: { attachment: Attachment; uploadId: string }): Promise<Message> {
     const jid = bareOf(conversation);
-    const id = randomId();
+    const id = file?.uploadId ?? randomId();
     const now = this.now();
     const from = kind === 'groupchat' ? ((await this.db.rooms.get(jid))?.nick ?? this.ownBare()) : this.ownBare();
     const message: Message = { key: messageKey(now, id), conversation: jid, kind, direction: 'out', from, body, timestamp: now, originId: id, msgId: id, state: 'sending', tokens: tokenize(body) };
-    const stanza = chatMessage(jid, kind, id, body);
+    if (file) {
+      message.attachment = file.attachment;
+      message.tokens = attachmentTokens(body, file.attachment);
+    }
+    const stanza = chatMessage(jid, kind, id, body, file ? attachmentElements(file.attachment) : []);
 
-    await this.db.transaction('rw', this.db.messages, this.db.conversations, this.db.outbox, async () => {
+    await this.db.transaction('rw', [this.db.messages, this.db.conversations, this.db.outbox, this.db.uploads], async () => {
       await this.db.messages.add(message);
       await this.outbox.add({ conversation: jid, xml: stanza.toString(), messageKey: message.key, createdAt: now });
+      if (file) await this.db.uploads.delete(file.uploadId);
       const row = (await this.db.conversations.get(jid)) ?? newConversation(jid, kind);
-      await this.db.conversations.put({ ...row, preview: previewOf(body), previewFrom: from, lastActivity: Math.max(row.lastActivity, now) });
+      const previewAttachment = bodyIsJustUrl(body, file?.attachment) ? file?.attachment : undefined;
+      await this.db.conversations.put({ ...row, preview: previewOf(body), previewFrom: from, previewAttachment, lastActivity: Math.max(row.lastActivity, now) });
     });
     this.emitSent(jid, message.key);
     this.kickOutbox();
@@ -220,7 +232,7 @@ export class ChatStore {
   async retract(target: MessageKey): Promise<void> {
     const original = await this.ownMessage(target);
     const stanza = retractionMessage(original.conversation, original.kind, randomId(), original.originId ?? original.msgId ?? '');
-    await this.enqueueEdit({ ...original, body: '', tokens: [], retractedAt: this.now() }, stanza);
+    await this.enqueueEdit({ ...original, body: '', tokens: [], retractedAt: this.now(), attachment: undefined }, stanza);
   }
 
   /**

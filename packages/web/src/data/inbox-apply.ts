@@ -23,6 +23,7 @@ function merged(row: Conversation, entry: InboxEntry): Conversation {
     next.lastStanzaId = entry.lastStanzaId;
     next.lastActivity = activity;
     if (entry.lastBody !== undefined) next.preview = previewOf(entry.lastBody);
+    if (entry.lastBody !== undefined) next.previewAttachment = entry.lastAttachment;
     if (entry.lastFrom !== undefined) next.previewFrom = entry.lastFrom;
   }
   return next;

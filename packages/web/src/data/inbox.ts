@@ -3,6 +3,9 @@ import { bareOf, randomId } from './jid.js';
 import { INBOX_PAGE_SIZE, MAX_INBOX_PAGES, QUERY_TIMEOUT_MS } from './limits.js';
 import { NS } from './ns.js';
 import { forwardedMessage } from './parse.js';
+import type { Attachment } from './attachment-types.js';
+import { bodyIsJustUrl } from './attachment-text.js';
+import { readAttachment } from './oob.js';
 import type { ConversationKind } from './types.js';
 
 /** One inbox entry (docs/protocol.md, Inbox), as a query result or a push carries it. */
@@ -17,6 +20,8 @@ export interface InboxEntry {
   /** 0, a time in milliseconds, or Infinity. */
   mutedUntil: number;
   lastBody?: string;
+  /** The last message's file, when its body is just the file's URL. */
+  lastAttachment?: Attachment;
   lastFrom?: string;
   lastActivity?: number;
 }
@@ -41,6 +46,8 @@ export function readInboxEntry(result: XElement): InboxEntry | undefined {
   if (readId) entry.readStanzaId = readId;
   const body = forwarded?.message.getChildText('body', NS.CLIENT);
   if (body !== undefined) entry.lastBody = body;
+  const attachment = forwarded ? readAttachment(forwarded.message) : undefined;
+  if (body !== undefined && bodyIsJustUrl(body, attachment)) entry.lastAttachment = attachment;
   const from = forwarded?.message.attr('from');
   if (from !== undefined) entry.lastFrom = entry.kind === 'groupchat' ? (from.split('/')[1] ?? '') : bareOf(from);
   if (forwarded?.delay !== undefined) entry.lastActivity = forwarded.delay;

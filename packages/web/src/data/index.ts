@@ -7,4 +7,6 @@ export { saveCredentials, loadCredentials, forgetCredentials, CREDENTIALS_DB, ty
 export type { SearchOptions, SearchResult } from './search-merged.js';
 export type { ChatState } from './parse.js';
 export * from './limits.js';
+export type { Attachment, AttachmentMeta, AttachmentPurpose, PendingUpload, UploadFailure } from './attachment-types.js';
+export { previewText, conversationPreview, attachmentLabel, formatDuration, formatSize, bodyIsJustUrl, type Translate } from './attachment-text.js';
 export type { Contact, Conversation, ConversationKind, DataChange, Direction, Message, MessageKey, MessageState, OutboxEntry, ReceiptRecord, Room } from './types.js';

@@ -2,6 +2,7 @@ import { Dexie } from 'dexie';
 import type { Envelope } from './envelope.js';
 import { MAX_PAGE_SIZE, MAX_STATE_WALK, PREVIEW_LENGTH } from './limits.js';
 import type { ParleyDb } from './schema.js';
+import { attachmentTokens, bodyIsJustUrl } from './attachment-text.js';
 import { tokenize } from './tokens.js';
 import type { Conversation, ConversationKind, Message, MessageState } from './types.js';
 
@@ -170,6 +171,10 @@ export class MessageStore {
       state: envelope.direction === 'out' ? 'sent' : 'received',
       tokens: tokenize(body),
     };
+    if (parsed.attachment && !parsed.tombstone) {
+      message.attachment = parsed.attachment;
+      message.tokens = attachmentTokens(body, parsed.attachment);
+    }
     if (envelope.stanzaId !== undefined) message.stanzaId = envelope.stanzaId;
     if (parsed.originId !== undefined) message.originId = parsed.originId;
     if (parsed.msgId !== undefined) message.msgId = parsed.msgId;
@@ -210,7 +215,7 @@ export class MessageStore {
     if (!target || target.retractedAt !== undefined) return this.unchanged(envelope);
     if (!moderated && target.from !== envelope.from) return this.unchanged(envelope);
 
-    const patch: Partial<Message> = { body: '', tokens: [], retractedAt: envelope.timestamp };
+    const patch: Partial<Message> = { body: '', tokens: [], retractedAt: envelope.timestamp, attachment: undefined };
     if (moderated) patch.moderatedBy = envelope.parsed.moderatedBy ?? '';
     await this.db.messages.update(target.key, patch);
     const conversationChanged = await this.refreshPreview({ ...target, body: '' });
@@ -225,6 +230,8 @@ export class MessageStore {
       conversation.lastActivity = message.timestamp;
       conversation.preview = previewOf(message.body);
       conversation.previewFrom = message.from;
+      if (bodyIsJustUrl(message.body, message.attachment)) conversation.previewAttachment = message.attachment;
+      else delete conversation.previewAttachment;
       if (message.stanzaId !== undefined) conversation.lastStanzaId = message.stanzaId;
       changed = true;
     }
@@ -241,7 +248,8 @@ export class MessageStore {
   private async refreshPreview(edited: Message): Promise<boolean> {
     const newest = await this.newestPage(edited.conversation, 1);
     if (newest[0]?.key !== edited.key) return false;
-    await this.db.conversations.update(edited.conversation, { preview: previewOf(edited.body), previewFrom: edited.from });
+    const previewAttachment = edited.body !== '' && bodyIsJustUrl(edited.body, edited.attachment) ? edited.attachment : undefined;
+    await this.db.conversations.update(edited.conversation, { preview: previewOf(edited.body), previewFrom: edited.from, previewAttachment });
     return true;
   }
 }

@@ -11,12 +11,14 @@ function base(to: string, kind: ConversationKind, id: string, ...children: (XEle
   return x('message', NS.CLIENT, { to, type: kind, id }, ...children, x('origin-id', NS.SID, { id }));
 }
 
-export function chatMessage(to: string, kind: ConversationKind, id: string, body: string): XElement {
+/** `extra` carries elements such as a shared file's (see oob.ts). */
+export function chatMessage(to: string, kind: ConversationKind, id: string, body: string, extra: XElement[] = []): XElement {
   return base(
     to,
     kind,
     id,
     x('body', NS.CLIENT, {}, body),
+    ...extra,
     x('active', NS.CHAT_STATES),
     kind === 'chat' && x('request', NS.RECEIPTS),
     x('markable', NS.MARKERS),

@@ -1,5 +1,7 @@
 import type { XElement } from '../xmpp/index.js';
+import type { Attachment } from './attachment-types.js';
 import { NS } from './ns.js';
+import { readAttachment } from './oob.js';
 
 export type MarkerKind = 'received' | 'displayed' | 'acknowledged';
 export type ChatState = 'composing' | 'paused' | 'active' | 'inactive' | 'gone';
@@ -33,6 +35,8 @@ export interface ParsedMessage {
   /** Carries a muc#user element: in a chat message, a private message through a room. */
   mucUser: boolean;
   noStore: boolean;
+  /** A shared file (XEP-0447 or XEP-0066 out-of-band data). */
+  attachment?: Attachment;
 }
 
 const CHAT_STATES: readonly ChatState[] = ['composing', 'paused', 'active', 'inactive', 'gone'];
@@ -60,6 +64,8 @@ export function parseMessage(stanza: XElement): ParsedMessage {
   if (stamp !== undefined && !Number.isNaN(Date.parse(stamp))) parsed.delay = Date.parse(stamp);
   const realJid = stanza.getChild('x', NS.MUC_USER)?.getChild('item')?.attr('jid');
   if (realJid) parsed.realJid = realJid;
+  const attachment = readAttachment(stanza);
+  if (attachment) parsed.attachment = attachment;
   return parsed;
 }
 

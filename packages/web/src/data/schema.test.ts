@@ -1,7 +1,7 @@
 import 'fake-indexeddb/auto';
 import { Dexie } from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SCHEMA_V1, accountDbName, deleteAccountDb, openAccountDb, type ParleyDb } from './schema.js';
+import { SCHEMA_V1, SCHEMA_VERSION, accountDbName, deleteAccountDb, openAccountDb, type ParleyDb } from './schema.js';
 import type { Message } from './types.js';
 
 const opened: ParleyDb[] = [];
@@ -62,7 +62,7 @@ describe('the account database', () => {
 
     const db = open('dave@example.test');
     await db.open();
-    expect(db.verno).toBe(2);
+    expect(db.verno).toBe(SCHEMA_VERSION);
     const hits = await db.messages.where('tokens').equals('会议').toArray();
     expect(hits.map((hit) => hit.key)).toEqual(['k1']);
   });

@@ -1,6 +1,7 @@
 import { Dexie, type DexieOptions, type EntityTable } from 'dexie';
 import { tokenize } from './tokens.js';
 import type { Contact, Conversation, KvEntry, Message, OutboxEntry, ReceiptRecord, Room } from './types.js';
+import type { PendingUpload } from './attachment-types.js';
 
 /**
  * Version 1. Messages are paged by [conversation+key], and keys sort by time. Stanza ids are
@@ -22,7 +23,12 @@ export const SCHEMA_V2 = {
   receipts: '[room+stanzaId]',
 };
 
-export const SCHEMA_VERSION = 2;
+/** Version 3: files waiting to be uploaded, with their Blob, by conversation. */
+export const SCHEMA_V3 = {
+  uploads: 'id, conversation',
+};
+
+export const SCHEMA_VERSION = 3;
 
 /** One account's database. Open it with openAccountDb(). */
 export class ParleyDb extends Dexie {
@@ -33,6 +39,7 @@ export class ParleyDb extends Dexie {
   declare contacts: EntityTable<Contact, 'jid'>;
   declare rooms: EntityTable<Room, 'jid'>;
   declare receipts: EntityTable<ReceiptRecord, 'room'>;
+  declare uploads: EntityTable<PendingUpload, 'id'>;
 
   constructor(name: string, options?: DexieOptions) {
     super(name, options);
@@ -44,6 +51,7 @@ export class ParleyDb extends Dexie {
           message.tokens = tokenize(message.body ?? '');
         });
       });
+    this.version(3).stores(SCHEMA_V3);
   }
 }
 

@@ -1,4 +1,5 @@
 /** The records the data layer stores and hands to the UI. */
+import type { Attachment } from './attachment-types.js';
 
 export type ConversationKind = 'chat' | 'groupchat';
 
@@ -39,6 +40,8 @@ export interface Message extends MessageKey {
   unreadCount?: number;
   /** Search tokens of the body (see tokens.ts). */
   tokens: string[];
+  /** A file the message shares (XEP-0066 / XEP-0447); the body is then usually its URL. */
+  attachment?: Attachment;
 }
 
 export interface Conversation {
@@ -48,6 +51,8 @@ export interface Conversation {
   /** The last message's text, cut to PREVIEW_LENGTH. */
   preview: string;
   previewFrom?: string;
+  /** The last message's file, so the list shows "[Image] name" in the chosen language instead of the URL. */
+  previewAttachment?: Attachment;
   lastActivity: number;
   /** From the server's inbox, never counted locally. */
   unread: number;

@@ -5,6 +5,7 @@ import { useMessages } from './messages.js';
 import { useProfile } from './profile.js';
 import { useRooms } from './rooms.js';
 import { useSearch } from './search.js';
+import { useUploads } from './uploads.js';
 import type { AccountServices } from './services.js';
 
 /** Starts the stores that follow the signed-in account's connection and data. */
@@ -14,5 +15,6 @@ export function startAccountStores(services: AccountServices): void {
 
 /** Forgets everything the account's stores hold, so the next account starts empty. */
 export function stopAccountStores(): void {
-  for (const store of [useConversations(), useMessages(), useContacts(), useRooms(), useProfile(), useDirectory(), useSearch()]) store.$reset();
+  useUploads().stopAll();
+  for (const store of [useConversations(), useMessages(), useContacts(), useRooms(), useProfile(), useDirectory(), useSearch(), useUploads()]) store.$reset();
 }

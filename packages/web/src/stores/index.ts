@@ -8,5 +8,6 @@ export { useRooms, type JoinedRoom } from './rooms.js';
 export { useProfile } from './profile.js';
 export { useDirectory } from './directory.js';
 export { useSearch } from './search.js';
+export { useUploads } from './uploads.js';
 export { applyTheme, resolveTheme } from './theme.js';
 export { serviceUrl, type Connector, type SignInRequest } from './connector.js';

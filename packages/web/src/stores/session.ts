@@ -8,6 +8,7 @@ import { isBareJid } from './protocol/jid.js';
 import { maybeServices, setServices, type AccountServices } from './services.js';
 import { useSettings } from './settings.js';
 import { startAccountStores, stopAccountStores } from './account-stores.js';
+import { startOrGoOffline } from '../pwa/offline-start.js';
 
 export type SessionPhase = 'signed-out' | 'signing-in' | 'signed-in';
 
@@ -97,9 +98,14 @@ export const useSession = defineStore('session', {
       const stopStatus = client.on('status', (status) => {
         this.status = status;
         if (status === 'auth-failed') void forgetCredentials(account).catch(() => undefined);
+        // Opened offline on stored keys, the login can still fail once the network is back.
+        if (status === 'auth-failed' && this.phase === 'signed-in') void this.signOut(false).then(() => (this.error = { key: 'signIn.expired' }));
       });
+      let offline = false;
       try {
-        await client.start();
+        // Signed in from stored credentials, the account opens on its stored data while the server cannot be reached.
+        if (credentials.password === undefined && !existing) offline = (await startOrGoOffline(client)) === 'offline';
+        else await client.start();
       } catch (err) {
         stopStatus();
         const rejected = err instanceof XmppAuthError || client.status === 'auth-failed';
@@ -120,8 +126,18 @@ export const useSession = defineStore('session', {
       useSettings().update({ lastJid: account, lastServer: server });
       void this.rememberKeys(server, account, keep);
       startAccountStores(services);
-      void this.sync();
+      if (offline) this.syncWhenOnline(services);
+      else void this.sync();
       return true;
+    },
+
+    /** Runs the start-up sync once the connection that was down at sign-in comes up. */
+    syncWhenOnline(services: AccountServices): void {
+      const stop = services.client.on('online', () => {
+        stop();
+        if (maybeServices() === services) void this.sync();
+      });
+      services.cleanups.push(stop);
     },
 
     /** Stores the session's SCRAM keys for "keep me signed in", or removes any stored before. */

@@ -7,6 +7,12 @@ export interface SettingsState {
   locale: LocalePreference;
   theme: Theme;
   notifications: boolean;
+  /** Show the message text in notifications. When off, they name only the sender (privacy). */
+  notificationPreview: boolean;
+  /** In groups, notify only for messages that mention the account's nick. */
+  groupMentionsOnly: boolean;
+  /** Let group mentions notify while the account's presence is do-not-disturb. */
+  mentionsInDnd: boolean;
   sound: boolean;
   sendOnEnter: boolean;
   /** Delete the account's local database on sign-out (shared computers). */
@@ -21,7 +27,7 @@ export interface SettingsState {
 const STORAGE_KEY = 'parley:settings';
 
 export function defaultSettings(): SettingsState {
-  return { locale: 'auto', theme: 'system', notifications: true, sound: false, sendOnEnter: true, forgetOnSignOut: false, keepSignedIn: true, lastJid: '', lastServer: '' };
+  return { locale: 'auto', theme: 'system', notifications: true, notificationPreview: true, groupMentionsOnly: false, mentionsInDnd: false, sound: false, sendOnEnter: true, forgetOnSignOut: false, keepSignedIn: true, lastJid: '', lastServer: '' };
 }
 
 /** Reads saved settings, keeping defaults for anything missing or of the wrong type. */
@@ -35,7 +41,7 @@ export function loadSettings(storage: Pick<Storage, 'getItem'> | undefined): Set
   }
   if (isLocalePreference(saved.locale)) settings.locale = saved.locale;
   if (saved.theme === 'light' || saved.theme === 'dark' || saved.theme === 'system') settings.theme = saved.theme;
-  for (const flag of ['notifications', 'sound', 'sendOnEnter', 'forgetOnSignOut', 'keepSignedIn'] as const) {
+  for (const flag of ['notifications', 'notificationPreview', 'groupMentionsOnly', 'mentionsInDnd', 'sound', 'sendOnEnter', 'forgetOnSignOut', 'keepSignedIn'] as const) {
     if (typeof saved[flag] === 'boolean') settings[flag] = saved[flag];
   }
   if (typeof saved.lastJid === 'string') settings.lastJid = saved.lastJid;

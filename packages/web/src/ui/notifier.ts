@@ -1,11 +1,19 @@
-import type { Message } from '../data/index.js';
-import { isMuted, useConversations, useSettings } from '../stores/index.js';
+import { previewText, type Message } from '../data/index.js';
+import { closeNotifications, notificationPermission, showNotification } from '../pwa/notifications.js';
+import { isMuted, useContacts, useConversations, useRooms, useSettings } from '../stores/index.js';
 import { maybeServices } from '../stores/services.js';
+import { mentions, RateLimit, shouldAlert } from './notification-rules.js';
 import { navigate } from './router.js';
 
-/** Notifications shown per minute at most; a burst (a sync after a long absence) shows no more. */
-const MAX_PER_MINUTE = 5;
 const PREVIEW_LENGTH = 120;
+
+/** Names and localized text that the notifier takes from the screens. */
+export interface NotifierText {
+  conversationName(jid: string): string;
+  /** Translates a catalogue key. */
+  t(key: string, values?: Record<string, unknown>): string;
+  locale(): string;
+}
 
 function beep(): void {
   const audio = new AudioContext();
@@ -20,44 +28,92 @@ function beep(): void {
   tone.onended = () => void audio.close();
 }
 
+/** Checks whether a stored row is a new incoming message worth an alert. */
+function isNewIncoming(row: Message | undefined, startedAt: number): row is Message {
+  return !!row && row.direction === 'in' && (!!row.body || !!row.attachment) && !row.editedAt && !row.retractedAt && row.timestamp >= startedAt;
+}
+
 /**
- * Shows a system notification (and a sound, if chosen) for messages that arrive after start
- * in conversations that are not muted and not on screen. Returns the stop function.
+ * Shows a desktop notification (and a sound, if chosen) for messages that arrive after start,
+ * following the rules in notification-rules.ts. Only the account's active tab alerts, so that
+ * several tabs do not alert twice. Returns the stop function.
  */
-export function startNotifier(titleOf: (conversation: string) => string): () => void {
+export function startNotifier(text: NotifierText): () => void {
   const services = maybeServices();
   if (!services) return () => undefined;
   const settings = useSettings();
   const conversations = useConversations();
+  const contacts = useContacts();
+  const rooms = useRooms();
   const startedAt = Date.now();
-  let shown: number[] = [];
+  const limit = new RateLimit();
 
   const notify = (message: Message): void => {
     const conversation = conversations.items.find((item) => item.jid === message.conversation);
-    if (conversation && isMuted(conversation)) return;
-    if (document.visibilityState === 'visible' && conversations.openJid === message.conversation) return;
-
-    const now = Date.now();
-    shown = shown.filter((time) => now - time < 60_000);
-    if (shown.length >= MAX_PER_MINUTE) return;
-    shown.push(now);
+    const mention = message.kind === 'groupchat' && mentions(message.body, rooms.ownNick(message.conversation));
+    const alert = shouldAlert({
+      kind: message.kind,
+      muted: !!conversation && isMuted(conversation),
+      mention,
+      // TODO: another visible tab of the account that shows this conversation still gets an alert here.
+      onScreen: document.visibilityState === 'visible' && conversations.openJid === message.conversation,
+      doNotDisturb: contacts.ownShow === 'dnd',
+      groupMentionsOnly: settings.groupMentionsOnly,
+      mentionsInDnd: settings.mentionsInDnd,
+    });
+    if (!alert || !limit.allow()) return;
 
     if (settings.sound) beep();
-    if (!settings.notifications || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
-    const notification = new Notification(titleOf(message.conversation), { body: message.body.slice(0, PREVIEW_LENGTH), tag: message.conversation });
-    notification.onclick = () => {
-      window.focus();
-      navigate('chats', message.conversation);
-      notification.close();
-    };
+    if (!settings.notifications || notificationPermission() !== 'granted') return;
+    const notification = { conversation: message.conversation, title: titleOf(message, mention), body: bodyOf(message), lang: text.locale() };
+    showNotification(notification, () => navigate('chats', message.conversation)).catch((err: unknown) => console.warn('showing a notification failed', err));
+  };
+
+  const titleOf = (message: Message, mention: boolean): string => {
+    const name = text.conversationName(message.conversation);
+    return mention ? text.t('desktop.mentionTitle', { room: name }) : name;
+  };
+
+  const bodyOf = (message: Message): string => {
+    if (!settings.notificationPreview) return text.t(message.kind === 'groupchat' ? 'desktop.hiddenGroupMessage' : 'desktop.hiddenMessage', { sender: message.from });
+    // A file message reads as its label ("[Image] a.png"), not as the download URL.
+    const body = previewText(message, text.t).slice(0, PREVIEW_LENGTH);
+    return message.kind === 'groupchat' ? `${message.from}: ${body}` : body;
   };
 
   return services.chat.subscribe((change) => {
-    if (change.type !== 'messages') return;
+    if (change.type !== 'messages' || !services.chat.isActive) return;
     void services.db.messages.bulkGet(change.keys).then((rows) => {
-      for (const row of rows) {
-        if (row && row.direction === 'in' && row.body && !row.editedAt && !row.retractedAt && row.timestamp >= startedAt) notify(row);
-      }
+      for (const row of rows) if (isNewIncoming(row, startedAt)) notify(row);
     });
   });
+}
+
+/**
+ * Closes the notifications of a conversation once it is read: shown on a visible page here, or
+ * read on another device (its read position moved and nothing is unread). Returns the stop function.
+ */
+export function startClosingReadNotifications(): () => void {
+  const conversations = useConversations();
+  const closeOpen = (): void => {
+    if (document.visibilityState === 'visible' && conversations.openJid) void closeNotifications(conversations.openJid).catch(() => undefined);
+  };
+  document.addEventListener('visibilitychange', closeOpen);
+
+  // A moved read position, not an unread count of 0 alone, marks a read on another device.
+  let readBefore = new Map<string, string | undefined>();
+  const stopWatching = conversations.$subscribe(() => {
+    closeOpen();
+    const readNow = new Map(conversations.items.map((item) => [item.jid, item.readStanzaId]));
+    for (const item of conversations.items) {
+      const moved = readBefore.has(item.jid) && item.readStanzaId !== undefined && item.readStanzaId !== readBefore.get(item.jid);
+      if (moved && item.unread === 0) void closeNotifications(item.jid).catch(() => undefined);
+    }
+    readBefore = readNow;
+  });
+
+  return () => {
+    document.removeEventListener('visibilitychange', closeOpen);
+    stopWatching();
+  };
 }
