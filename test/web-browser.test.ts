@@ -1,49 +1,21 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
 import { JID } from '@parley/xmpp';
-import { keepOnLoopback, launchChromium } from './support/browser.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { keepOnLoopback } from './support/browser.js';
+import { useWebE2e } from './support/web-e2e.js';
 import { delay } from './support/raw.js';
 
 // The built web client, served by the server's HTTP listener, in Debian's Chromium: tabs of
 // one account share one connection (a SharedWorker, or a leader tab without it).
-const WEB_PACKAGE = fileURLToPath(new URL('../packages/web/', import.meta.url));
 const PASSWORD = 'browser-password';
 const STEP_MS = 15_000;
 
-let buildDir: string;
-let server: TestServer;
-let browser: Browser;
-let origin: string;
 const pageErrors: string[] = [];
 
-beforeAll(async () => {
-  // A fresh build of the current sources, so that a stale dist/ is never what is tested.
-  buildDir = await mkdtemp(path.join(tmpdir(), 'parley-web-build-'));
-  await promisify(execFile)('npx', ['vite', 'build', '--outDir', buildDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: WEB_PACKAGE, timeout: 120_000 });
-
-  server = await startTestServer({ web: { root: buildDir } });
-  await server.createAccount('alice', PASSWORD);
-  await server.createAccount('bob', PASSWORD);
-  await server.createAccount('carol', PASSWORD);
-  origin = `http://127.0.0.1:${server.httpPort}`;
-  browser = await launchChromium();
-}, 150_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
-});
+const env = useWebE2e({ users: ['alice', 'bob', 'carol'], password: PASSWORD });
 
 async function newContext(): Promise<{ context: BrowserContext; blocked: string[] }> {
-  const context = await browser.newContext();
+  const context = await env.browser.newContext();
   const blocked = await keepOnLoopback(context);
   return { context, blocked };
 }
@@ -51,13 +23,13 @@ async function newContext(): Promise<{ context: BrowserContext; blocked: string[
 async function openPage(context: BrowserContext, query: string): Promise<Page> {
   const page = await context.newPage();
   page.on('pageerror', (err) => pageErrors.push(err.message));
-  await page.goto(`${origin}/${query}`);
+  await page.goto(`${env.origin}/${query}`);
   return page;
 }
 
 async function signIn(context: BrowserContext, user: string, query = ''): Promise<Page> {
   const page = await openPage(context, query);
-  await page.getByTestId('signin-jid').fill(`${user}@${server.domain}`);
+  await page.getByTestId('signin-jid').fill(`${user}@${env.server.domain}`);
   await page.getByTestId('signin-password').fill(PASSWORD);
   await page.getByTestId('signin-submit').click();
   await onlineLayout(page).waitFor({ timeout: STEP_MS });
@@ -77,7 +49,7 @@ function onlineLayout(page: Page) {
 }
 
 function sessionsOf(user: string): number {
-  return server.server.sessions.resources(JID.parse(`${user}@${server.domain}`)).length;
+  return env.server.server.sessions.resources(JID.parse(`${user}@${env.server.domain}`)).length;
 }
 
 describe('web client in Chromium', () => {
@@ -106,7 +78,7 @@ describe('web client in Chromium', () => {
       await first.close({ runBeforeUnload: true });
       // Contacts see carol leave now, not after the resumption timeout.
       await expect.poll(() => sessionsOf('carol'), { timeout: STEP_MS }).toBe(0);
-      expect(server.server.resumableSessions.size).toBe(0);
+      expect(env.server.server.resumableSessions.size).toBe(0);
     } finally {
       await context.close();
     }
@@ -119,11 +91,11 @@ describe('web client in Chromium', () => {
       const follower = await secondTab(context, '?connection=leader');
       expect(sessionsOf('bob')).toBe(1);
 
-      const first = server.server.sessions.resources(JID.parse(`bob@${server.domain}`));
+      const first = env.server.server.sessions.resources(JID.parse(`bob@${env.server.domain}`));
       await leader.close();
       // The follower takes over with the keys the leader shared: a new session, no password asked.
       // Bind 2 gives it the same resource (same device), so compare the session objects.
-      const newSessions = () => server.server.sessions.resources(JID.parse(`bob@${server.domain}`)).filter((session) => !first.includes(session));
+      const newSessions = () => env.server.server.sessions.resources(JID.parse(`bob@${env.server.domain}`)).filter((session) => !first.includes(session));
       await expect.poll(() => newSessions().length, { timeout: STEP_MS }).toBe(1);
       await onlineLayout(follower).waitFor({ timeout: STEP_MS });
       expect(blocked).toEqual([]);

@@ -1,9 +1,7 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page, Request } from 'playwright-core';
 import { keepOnLoopback, launchChromium, type ChromiumOptions } from './support/browser.js';
-import { startTestServer, type TestServer } from './support/server.js';
-import { buildWebClient, signIn, watch, type PageProblems } from './support/web-e2e.js';
+import { signIn, watch, type PageProblems, useWebE2e } from './support/web-e2e.js';
 
 // Screenshots, voice and video messages from Chromium's fake devices. Alice crops a frame of
 // the fake screen and records about 2 s of the fake microphone and of the fake camera. Each
@@ -13,29 +11,16 @@ const STEP_MS = 20_000;
 const RECORD_MS = 2_200;
 const TEST_MS = 60_000;
 
-let buildDir: string;
-let server: TestServer;
-let browser: Browser;
-let origin: string;
 const problems: PageProblems = { errors: [] };
 const contexts: BrowserContext[] = [];
 
-beforeAll(async () => {
-  buildDir = await buildWebClient();
-  server = await startTestServer({ web: { root: buildDir } });
-  for (const user of ['alice', 'bob']) await server.createAccount(user, PASSWORD);
-  origin = `http://127.0.0.1:${server.httpPort}`;
-  browser = await launchChromium({ fakeMedia: 'accept' });
-}, 150_000);
+const env = useWebE2e({ users: ['alice', 'bob'], password: PASSWORD, browser: { fakeMedia: 'accept' } });
 
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  await server?.stop();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
 });
 
-const jidOf = (user: string): string => `${user}@${server.domain}`;
+const jidOf = (user: string): string => `${user}@${env.server.domain}`;
 
 /** Records every stream the page gets from getUserMedia and getDisplayMedia in `window.captureStreams`. */
 function recordStreams(): void {
@@ -53,15 +38,15 @@ function recordStreams(): void {
 
 /** Opens a signed-in page on the chat with `peer`. */
 async function openChat(user: string, peer: string, locale = 'en-US'): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport: { width: 1100, height: 760 } });
+  const context = await env.browser.newContext({ locale, viewport: { width: 1100, height: 760 } });
   contexts.push(context);
   const blocked = await keepOnLoopback(context);
   await context.addInitScript(recordStreams);
   const page = await context.newPage();
   watch(page, problems, blocked);
-  await page.goto(`${origin}/`);
+  await page.goto(`${env.origin}/`);
   await signIn(page, jidOf(user), PASSWORD, STEP_MS);
-  await page.goto(`${origin}/#/chats/${encodeURIComponent(jidOf(peer))}`);
+  await page.goto(`${env.origin}/#/chats/${encodeURIComponent(jidOf(peer))}`);
   await page.getByTestId('composer').waitFor({ timeout: STEP_MS });
   return page;
 }
@@ -123,9 +108,9 @@ async function expectProblems(options: ChromiumOptions, voiceError: string, vide
     page.on('request', (request) => {
       if (request.method() === 'PUT') uploads++;
     });
-    await page.goto(`${origin}/`);
+    await page.goto(`${env.origin}/`);
     await signIn(page, jidOf('alice'), PASSWORD, STEP_MS);
-    await page.goto(`${origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
+    await page.goto(`${env.origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
 
     await page.getByTestId('capture-voice').click();
     await expect.poll(() => page.getByTestId('capture-error').textContent(), { timeout: STEP_MS }).toBe(voiceError);

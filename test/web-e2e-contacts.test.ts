@@ -1,9 +1,6 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './support/browser.js';
-import { startTestServer, type TestServer } from './support/server.js';
-import { buildWebClient, openDevice, signIn, type PageProblems } from './support/web-e2e.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { openDevice, signIn, type PageProblems, useWebE2e } from './support/web-e2e.js';
 
 // Adding a contact in Debian's Chromium: alice adds bob, bob accepts once, and the
 // subscription is mutual (RFC 6121 3.4 pre-approval): alice is never asked to accept bob in
@@ -11,30 +8,14 @@ import { buildWebClient, openDevice, signIn, type PageProblems } from './support
 const PASSWORD = 'contacts-password';
 const STEP_MS = 15_000;
 
-let buildDir: string;
-let server: TestServer;
-let browser: Browser;
-let origin: string;
 const problems: PageProblems = { errors: [] };
 
-beforeAll(async () => {
-  buildDir = await buildWebClient();
-  server = await startTestServer({ web: { root: buildDir } });
-  for (const user of ['alice', 'bob']) await server.createAccount(user, PASSWORD);
-  origin = `http://127.0.0.1:${server.httpPort}`;
-  browser = await launchChromium();
-}, 150_000);
+const env = useWebE2e({ users: ['alice', 'bob'], password: PASSWORD });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
-});
-
-const jidOf = (user: string): string => `${user}@${server.domain}`;
+const jidOf = (user: string): string => `${user}@${env.server.domain}`;
 
 async function device(user: string): Promise<Page> {
-  const { page } = await openDevice(browser, `${origin}/`, problems);
+  const { page } = await openDevice(env.browser, `${env.origin}/`, problems);
   await signIn(page, jidOf(user), PASSWORD, STEP_MS);
   await page.getByTestId('nav-contacts').click();
   return page;

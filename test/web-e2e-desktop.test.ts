@@ -1,13 +1,12 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { NS, x } from '@parley/xmpp';
-import { keepOnLoopback, launchChromium } from './support/browser.js';
+import { keepOnLoopback } from './support/browser.js';
 import { TestClient } from './support/client.js';
 import { createRoom, roomJid } from './support/muc.js';
-import { startTestServer, type TestServer } from './support/server.js';
-import { buildWebClient, conversationRow, messagesWithBody, signIn, startWebSocketCutter, watch, type PageProblems, type WebSocketCutter } from './support/web-e2e.js';
+import { conversationRow, messagesWithBody, signIn, startWebSocketCutter, watch, type PageProblems, type WebSocketCutter, useWebE2e } from './support/web-e2e.js';
 
 // The client as a desktop app in Debian's Chromium. It covers the manifest and the service
 // worker, desktop notifications shown through the worker's registration (muted, do-not-disturb
@@ -20,31 +19,23 @@ const STEP_MS = 15_000;
 const RECONNECT_MS = 75_000;
 const SENDERS = ['bob', 'carol', 'dave', 'erin'] as const;
 
-let buildDir: string;
-let server: TestServer;
 let cutter: WebSocketCutter;
-let browser: Browser;
 const problems: PageProblems = { errors: [] };
 const senders = new Map<string, TestClient>();
 
+const env = useWebE2e({ users: ['alice', 'zed', ...SENDERS], password: PASSWORD });
+
 beforeAll(async () => {
-  buildDir = await buildWebClient();
-  server = await startTestServer({ web: { root: buildDir } });
-  for (const user of ['alice', 'zed', ...SENDERS]) await server.createAccount(user, PASSWORD);
-  for (const user of SENDERS) senders.set(user, await TestClient.connect(server, { username: user, password: PASSWORD }));
-  cutter = await startWebSocketCutter(server.httpPort);
-  browser = await launchChromium();
+  for (const user of SENDERS) senders.set(user, await TestClient.connect(env.server, { username: user, password: PASSWORD }));
+  cutter = await startWebSocketCutter(env.server.httpPort);
 }, 150_000);
 
 afterAll(async () => {
-  await browser?.close();
   for (const client of senders.values()) await client.close();
   await cutter?.close();
-  await server?.stop();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
 });
 
-const jidOf = (user: string): string => `${user}@${server.domain}`;
+const jidOf = (user: string): string => `${user}@${env.server.domain}`;
 
 function say(user: (typeof SENDERS)[number], body: string): void {
   senders.get(user)!.send(x('message', NS.CLIENT, { to: jidOf('alice'), type: 'chat', id: `${user}-${Date.now()}` }, x('body', NS.CLIENT, {}, body)));
@@ -110,8 +101,7 @@ describe('web client as a desktop app', () => {
   let alice: Page;
 
   it('serves the manifest, the worker and the icons', async () => {
-    const origin = `http://127.0.0.1:${server.httpPort}`;
-    const manifestResponse = await fetch(`${origin}/manifest.webmanifest`);
+    const manifestResponse = await fetch(`${env.origin}/manifest.webmanifest`);
     expect(manifestResponse.status).toBe(200);
     expect(manifestResponse.headers.get('content-type')).toBe('application/manifest+json');
     expect(manifestResponse.headers.get('cache-control')).toBe('no-cache');
@@ -122,12 +112,12 @@ describe('web client as a desktop app', () => {
     expect(manifest.icons.map((icon) => `${icon.sizes} ${icon.purpose}`)).toEqual(expect.arrayContaining(['192x192 any', '512x512 any', '512x512 maskable']));
 
     for (const icon of manifest.icons.filter((item) => item.src.endsWith('.png'))) {
-      const response = await fetch(`${origin}${icon.src}`);
+      const response = await fetch(`${env.origin}${icon.src}`);
       expect(response.status, icon.src).toBe(200);
       expect(response.headers.get('content-type'), icon.src).toBe('image/png');
     }
 
-    const worker = await fetch(`${origin}/sw.js`);
+    const worker = await fetch(`${env.origin}/sw.js`);
     expect(worker.status).toBe(200);
     expect(worker.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     expect(worker.headers.get('cache-control')).toBe('no-cache');
@@ -136,14 +126,14 @@ describe('web client as a desktop app', () => {
     expect(source).toMatch(/\/assets\/index-[\w-]+\.js/);
     expect(source).not.toMatch(/\.map"/);
 
-    const html = await (await fetch(`${origin}/`)).text();
+    const html = await (await fetch(`${env.origin}/`)).text();
     expect(html).toContain('rel="manifest" href="/manifest.webmanifest"');
     expect(html).toContain('rel="apple-touch-icon"');
     expect(html).toContain('name="theme-color"');
   });
 
   it('registers a worker that controls the page', async () => {
-    context = await browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 700 } });
+    context = await env.browser.newContext({ locale: 'en-US', viewport: { width: 1100, height: 700 } });
     const blocked = await keepOnLoopback(context);
     await context.grantPermissions(['notifications'], { origin: cutter.origin });
     await recordBadgeCalls(context);
@@ -314,7 +304,7 @@ describe('web client as a desktop app', () => {
 
   it('offers a new version and reloads on consent', async () => {
     // A new build: the same files under a new version, so the worker script changes.
-    const workerFile = path.join(buildDir, 'sw.js');
+    const workerFile = path.join(env.buildDir, 'sw.js');
     const source = await readFile(workerFile, 'utf8');
     const oldVersion = /version:\s*"([0-9a-f]{16})"/.exec(source)?.[1] ?? '';
     expect(oldVersion).toMatch(/^[0-9a-f]{16}$/);
@@ -373,7 +363,7 @@ describe('web client as a desktop app', () => {
   });
 
   it('names the file of a file message', async () => {
-    const url = `http://127.0.0.1:${server.httpPort}/upload/desktop/photo.png`;
+    const url = `http://127.0.0.1:${env.server.httpPort}/upload/desktop/photo.png`;
     const oob = x('x', 'jabber:x:oob', {}, x('url', 'jabber:x:oob', {}, url));
     senders.get('dave')!.send(x('message', NS.CLIENT, { to: jidOf('alice'), type: 'chat', id: `dave-file-${Date.now()}` }, x('body', NS.CLIENT, {}, url), oob));
 

@@ -1,10 +1,7 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
 import { JID } from '@parley/xmpp';
-import { launchChromium } from './support/browser.js';
-import { startTestServer, type TestServer } from './support/server.js';
-import { buildWebClient, conversationRow, messagesWithBody, openDevice, signIn, unreadOf, type PageProblems } from './support/web-e2e.js';
+import { conversationRow, messagesWithBody, openDevice, signIn, unreadOf, type PageProblems, useWebE2e } from './support/web-e2e.js';
 
 // Two devices of one user in Debian's Chromium: two browser contexts, so two SharedWorkers
 // and two server sessions. The unread badge agrees on both, before and after one of them
@@ -13,30 +10,14 @@ import { buildWebClient, conversationRow, messagesWithBody, openDevice, signIn, 
 const PASSWORD = 'devices-password';
 const STEP_MS = 15_000;
 
-let buildDir: string;
-let server: TestServer;
-let browser: Browser;
-let origin: string;
 const problems: PageProblems = { errors: [] };
 
-beforeAll(async () => {
-  buildDir = await buildWebClient();
-  server = await startTestServer({ web: { root: buildDir } });
-  for (const user of ['alice', 'bob']) await server.createAccount(user, PASSWORD);
-  origin = `http://127.0.0.1:${server.httpPort}`;
-  browser = await launchChromium();
-}, 150_000);
+const env = useWebE2e({ users: ['alice', 'bob'], password: PASSWORD });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
-});
-
-const jidOf = (user: string): string => `${user}@${server.domain}`;
+const jidOf = (user: string): string => `${user}@${env.server.domain}`;
 
 async function device(user: string): Promise<Page> {
-  const { page } = await openDevice(browser, `${origin}/`, problems);
+  const { page } = await openDevice(env.browser, `${env.origin}/`, problems);
   await signIn(page, jidOf(user), PASSWORD, STEP_MS);
   return page;
 }
@@ -60,11 +41,11 @@ describe('web client on two devices of one user', () => {
     laptop = await device('alice');
     bob = await device('bob');
     // Two contexts share nothing, so each device has a session of its own.
-    expect(server.server.sessions.resources(JID.parse(jidOf('alice'))).length).toBe(2);
+    expect(env.server.server.sessions.resources(JID.parse(jidOf('alice'))).length).toBe(2);
   });
 
   it('shows the same unread badge on both devices', async () => {
-    await bob.goto(`${origin}/#/chats/${encodeURIComponent(jidOf('alice'))}`);
+    await bob.goto(`${env.origin}/#/chats/${encodeURIComponent(jidOf('alice'))}`);
     for (const body of ['first of three', 'second of three', 'third of three']) {
       await send(bob, body);
       await expect.poll(() => messagesWithBody(bob, body).getAttribute('data-state'), { timeout: STEP_MS }).not.toBe('sending');
@@ -90,7 +71,7 @@ describe('web client on two devices of one user', () => {
   });
 
   it('keeps the count after a reload', async () => {
-    await phone.goto(`${origin}/#/chats`);
+    await phone.goto(`${env.origin}/#/chats`);
     await send(bob, 'one more');
     for (const page of [phone, laptop]) await expect.poll(() => unreadOf(page, jidOf('bob')), { timeout: STEP_MS }).toBe(1);
 
@@ -102,14 +83,14 @@ describe('web client on two devices of one user', () => {
   });
 
   it('turns a message read on both of the sender\'s devices when the reader opens it', async () => {
-    await bob.goto(`${origin}/#/chats`);
-    await laptop.goto(`${origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
+    await bob.goto(`${env.origin}/#/chats`);
+    await laptop.goto(`${env.origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
     await expect.poll(() => unreadOf(phone, jidOf('bob')), { timeout: STEP_MS }).toBe(0);
 
     await send(laptop, 'read me on both');
     const onLaptop = messagesWithBody(laptop, 'read me on both');
     await expect.poll(() => onLaptop.getAttribute('data-state'), { timeout: STEP_MS }).toMatch(/^(sent|delivered)$/);
-    await phone.goto(`${origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
+    await phone.goto(`${env.origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
     const onPhone = messagesWithBody(phone, 'read me on both');
     await onPhone.waitFor({ timeout: STEP_MS });
     expect(await onPhone.getAttribute('data-direction')).toBe('out');

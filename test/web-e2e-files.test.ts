@@ -1,12 +1,10 @@
-import { rm } from 'node:fs/promises';
 import { deflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import type { BrowserContext, Page, Request } from 'playwright-core';
 import { NS, x } from '@parley/xmpp';
-import { keepOnLoopback, launchChromium } from './support/browser.js';
+import { keepOnLoopback } from './support/browser.js';
 import { TestClient } from './support/client.js';
-import { startTestServer, type TestServer } from './support/server.js';
-import { buildWebClient, conversationRow, openDevice, signIn, watch, type PageProblems } from './support/web-e2e.js';
+import { conversationRow, openDevice, signIn, watch, type PageProblems, useWebE2e } from './support/web-e2e.js';
 
 // Files in the web client against the real upload service (XEP-0363): alice (English) sends
 // images and files by picker, drop and paste. bob (Chinese) gets thumbnails, the viewer, file
@@ -17,10 +15,6 @@ const STEP_MS = 20_000;
 const MAX_FILE_BYTES = 200_000;
 const PDF_NAME = '季度报告 Q4.pdf';
 
-let buildDir: string;
-let server: TestServer;
-let browser: Browser;
-let origin: string;
 const problems: PageProblems = { errors: [] };
 let alice: Page;
 let bob: Page;
@@ -64,7 +58,7 @@ function makePng(width: number, height: number, tint: number): Buffer {
   return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.concat(rows))), chunk('IEND', Buffer.alloc(0))]);
 }
 
-const jidOf = (user: string): string => `${user}@${server.domain}`;
+const jidOf = (user: string): string => `${user}@${env.server.domain}`;
 
 /** Builds XEP-0447 file sharing of a voice recording with its XEP-0446 length. */
 function voiceSharing(url: string, lengthMs: number) {
@@ -74,33 +68,26 @@ function voiceSharing(url: string, lengthMs: number) {
 }
 const bubbles = (page: Page) => page.getByTestId('message').filter({ has: page.getByTestId('attachment') });
 
-beforeAll(async () => {
-  buildDir = await buildWebClient();
-  server = await startTestServer({ web: { root: buildDir }, upload: { max_file_bytes: MAX_FILE_BYTES } });
-  origin = `http://127.0.0.1:${server.httpPort}`;
-  for (const user of ['alice', 'bob', 'carol']) await server.createAccount(user, PASSWORD);
-  browser = await launchChromium();
+const env = useWebE2e({ users: ['alice', 'bob', 'carol'], password: PASSWORD, server: { upload: { max_file_bytes: MAX_FILE_BYTES } } });
 
-  ({ page: alice } = await openDevice(browser, `${origin}/`, problems));
+beforeAll(async () => {
+  ({ page: alice } = await openDevice(env.browser, `${env.origin}/`, problems));
   alice.on('request', (request: Request) => {
     if (request.method() === 'PUT') puts.push(request.url());
   });
   await signIn(alice, jidOf('alice'), PASSWORD, STEP_MS);
-  await alice.goto(`${origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
+  await alice.goto(`${env.origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
 
-  bobContext = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1100, height: 700 } });
+  bobContext = await env.browser.newContext({ locale: 'zh-CN', viewport: { width: 1100, height: 700 } });
   const blocked = await keepOnLoopback(bobContext);
   bob = await bobContext.newPage();
   watch(bob, problems, blocked);
-  await bob.goto(`${origin}/`);
+  await bob.goto(`${env.origin}/`);
   await signIn(bob, jidOf('bob'), PASSWORD, STEP_MS);
 }, 180_000);
 
 afterAll(async () => {
   await bobContext?.close();
-  await browser?.close();
-  await server?.stop();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
 });
 
 describe('files in the web client', () => {
@@ -110,7 +97,7 @@ describe('files in the web client', () => {
     await own.getByTestId('attachment-image').waitFor({ timeout: STEP_MS });
     expect(await alice.getByTestId('upload').count()).toBe(0);
 
-    await bob.goto(`${origin}/#/chats/${encodeURIComponent(jidOf('alice'))}`);
+    await bob.goto(`${env.origin}/#/chats/${encodeURIComponent(jidOf('alice'))}`);
     const image = bubbles(bob).last().locator('img');
     await image.waitFor({ timeout: STEP_MS });
     expect(await image.getAttribute('src')).toMatch(/\/upload\/.+\/gradient\.png\?thumbnail=320$/);
@@ -241,15 +228,15 @@ describe('files in the web client', () => {
   it('OOB-only and voice messages render as files', async () => {
     const src = (await bubbles(bob).filter({ has: bob.locator('img[alt="gradient.png"]') }).first().locator('img').getAttribute('src')) ?? '';
     const url = src.replace(/\?thumbnail=\d+$/, '');
-    const voiceUrl = `${origin}/upload/none/voice.webm`;
-    const carol = await TestClient.connect(server, { username: 'carol', password: PASSWORD });
+    const voiceUrl = `${env.origin}/upload/none/voice.webm`;
+    const carol = await TestClient.connect(env.server, { username: 'carol', password: PASSWORD });
     carol.send(x('message', NS.CLIENT, { to: jidOf('bob'), type: 'chat', id: 'voice1' }, x('body', NS.CLIENT, {}, voiceUrl), voiceSharing(voiceUrl, 7400)));
     carol.send(x('message', NS.CLIENT, { to: jidOf('bob'), type: 'chat', id: 'oob1' }, x('body', NS.CLIENT, {}, url), x('x', 'jabber:x:oob', {}, x('url', 'jabber:x:oob', {}, url))));
     await carol.iq(x('iq', NS.CLIENT, { type: 'get' }, x('ping', 'urn:xmpp:ping')));
     await carol.close();
 
     await conversationRow(bob, jidOf('carol')).getByTestId('conversation-preview').getByText('[图片] gradient.png', { exact: true }).waitFor({ timeout: STEP_MS });
-    await bob.goto(`${origin}/#/chats/${encodeURIComponent(jidOf('carol'))}`);
+    await bob.goto(`${env.origin}/#/chats/${encodeURIComponent(jidOf('carol'))}`);
     const image = bubbles(bob).last().locator('img');
     await image.waitFor({ timeout: STEP_MS });
     expect(await bubbles(bob).last().getByTestId('message-body').count()).toBe(0);

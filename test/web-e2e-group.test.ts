@@ -1,9 +1,6 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './support/browser.js';
-import { startTestServer, type TestServer } from './support/server.js';
-import { buildWebClient, conversationRow, messagesWithBody, openDevice, signIn, unreadOf, type PageProblems } from './support/web-e2e.js';
+import { describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { conversationRow, messagesWithBody, openDevice, signIn, unreadOf, type PageProblems, useWebE2e } from './support/web-e2e.js';
 
 // A group chat of three members in Debian's Chromium (three browser contexts): alice creates
 // it and invites bob and carol, all three exchange messages, and the group read receipts
@@ -13,28 +10,12 @@ const STEP_MS = 15_000;
 const USERS = ['alice', 'bob', 'carol'] as const;
 type User = (typeof USERS)[number];
 
-let buildDir: string;
-let server: TestServer;
-let browser: Browser;
-let origin: string;
 const problems: PageProblems = { errors: [] };
 const pages = {} as Record<User, Page>;
 
-beforeAll(async () => {
-  buildDir = await buildWebClient();
-  server = await startTestServer({ web: { root: buildDir } });
-  for (const user of USERS) await server.createAccount(user, PASSWORD);
-  origin = `http://127.0.0.1:${server.httpPort}`;
-  browser = await launchChromium();
-}, 150_000);
+const env = useWebE2e({ users: USERS, password: PASSWORD });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
-});
-
-const jidOf = (user: string): string => `${user}@${server.domain}`;
+const jidOf = (user: string): string => `${user}@${env.server.domain}`;
 
 async function send(page: Page, body: string): Promise<void> {
   await page.getByTestId('composer-input').fill(body);
@@ -57,7 +38,7 @@ describe('web client group chat of three', () => {
 
   it('signs in three users', async () => {
     for (const user of USERS) {
-      pages[user] = (await openDevice(browser, `${origin}/`, problems)).page;
+      pages[user] = (await openDevice(env.browser, `${env.origin}/`, problems)).page;
       await signIn(pages[user], jidOf(user), PASSWORD, STEP_MS);
     }
   });
@@ -105,7 +86,7 @@ describe('web client group chat of three', () => {
 
   it('shows who has read a message and who has not', async () => {
     const { alice, bob, carol } = pages;
-    await carol.goto(`${origin}/#/chats`);
+    await carol.goto(`${env.origin}/#/chats`);
     await conversationRow(carol, room).waitFor({ timeout: STEP_MS });
 
     await send(alice, 'who has read this?');

@@ -1,11 +1,8 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
 import { JID } from '@parley/xmpp';
 import { upsertAccount } from '../packages/server/src/provisioning/accounts-service.js';
-import { launchChromium } from './support/browser.js';
-import { startTestServer, type TestServer } from './support/server.js';
-import { buildWebClient, openDevice, signIn, watch, type PageProblems } from './support/web-e2e.js';
+import { openDevice, signIn, watch, type PageProblems, useWebE2e } from './support/web-e2e.js';
 
 // "Keep me signed in" in Debian's Chromium: a reload and a second tab reach the conversation
 // list without the password, from the SCRAM keys stored in IndexedDB (never the password).
@@ -13,27 +10,11 @@ import { buildWebClient, openDevice, signIn, watch, type PageProblems } from './
 const PASSWORD = 'keep-signed-in-password';
 const STEP_MS = 15_000;
 
-let buildDir: string;
-let server: TestServer;
-let browser: Browser;
-let origin: string;
 const problems: PageProblems = { errors: [] };
 
-beforeAll(async () => {
-  buildDir = await buildWebClient();
-  server = await startTestServer({ web: { root: buildDir } });
-  for (const user of ['alice', 'bob']) await server.createAccount(user, PASSWORD);
-  origin = `http://127.0.0.1:${server.httpPort}`;
-  browser = await launchChromium();
-}, 150_000);
+const env = useWebE2e({ users: ['alice', 'bob'], password: PASSWORD });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
-});
-
-const jidOf = (user: string): string => `${user}@${server.domain}`;
+const jidOf = (user: string): string => `${user}@${env.server.domain}`;
 
 function onlineLayout(page: Page) {
   return page.locator('[data-testid="main-layout"][data-connection-status="online"]');
@@ -78,7 +59,7 @@ function storedCredentials(page: Page): Promise<StoredRow[]> {
 }
 
 function resourcesOf(user: string): string[] {
-  return server.server.sessions.resources(JID.parse(jidOf(user))).map((session) => session.jid!.resource);
+  return env.server.server.sessions.resources(JID.parse(jidOf(user))).map((session) => session.jid!.resource);
 }
 
 describe('web client keeps the user signed in', () => {
@@ -86,7 +67,7 @@ describe('web client keeps the user signed in', () => {
   let alice: Page;
 
   it('stores the SCRAM keys, never the password, when signing in', async () => {
-    ({ context, page: alice } = await openDevice(browser, `${origin}/`, problems));
+    ({ context, page: alice } = await openDevice(env.browser, `${env.origin}/`, problems));
     expect(await alice.getByTestId('signin-keep').isChecked()).toBe(true);
     await signIn(alice, jidOf('alice'), PASSWORD, STEP_MS);
 
@@ -110,7 +91,7 @@ describe('web client keeps the user signed in', () => {
     const before = resourcesOf('alice');
     const second = await context.newPage();
     watch(second, problems);
-    await second.goto(`${origin}/`);
+    await second.goto(`${env.origin}/`);
     await onlineLayout(second).waitFor({ timeout: STEP_MS });
     // Both tabs share the SharedWorker's one session.
     expect(resourcesOf('alice').filter((resource) => !before.includes(resource))).toEqual([]);
@@ -131,7 +112,7 @@ describe('web client keeps the user signed in', () => {
   });
 
   it('stores nothing when "keep me signed in" is off', async () => {
-    const { context: other, page } = await openDevice(browser, `${origin}/`, problems);
+    const { context: other, page } = await openDevice(env.browser, `${env.origin}/`, problems);
     await page.getByTestId('signin-keep').uncheck();
     await signIn(page, jidOf('bob'), PASSWORD, STEP_MS);
     await page.waitForTimeout(500);
@@ -140,12 +121,12 @@ describe('web client keeps the user signed in', () => {
   });
 
   it('asks to sign in again when the server no longer accepts the stored keys', async () => {
-    const { context: other, page } = await openDevice(browser, `${origin}/`, problems);
+    const { context: other, page } = await openDevice(env.browser, `${env.origin}/`, problems);
     await signIn(page, jidOf('bob'), PASSWORD, STEP_MS);
     await expect.poll(() => storedCredentials(page), { timeout: STEP_MS }).toHaveLength(1);
 
     // A new password brings a new salt, so the stored keys no longer match.
-    await upsertAccount(server.server, { username: 'bob', password: 'a-new-password-for-bob' });
+    await upsertAccount(env.server.server, { username: 'bob', password: 'a-new-password-for-bob' });
     await page.reload();
     await page.getByTestId('signin-error').waitFor({ timeout: STEP_MS });
     expect(await page.getByTestId('signin-error').textContent()).toContain('Please sign in again');
@@ -154,9 +135,9 @@ describe('web client keeps the user signed in', () => {
   });
 
   it('serves the icon the page links, so no favicon request fails', async () => {
-    const { context: other, page } = await openDevice(browser, `${origin}/`, problems);
+    const { context: other, page } = await openDevice(env.browser, `${env.origin}/`, problems);
     const href = await page.locator('link[rel="icon"]').getAttribute('href');
-    const response = await page.request.get(new URL(href ?? '/favicon.ico', origin).toString());
+    const response = await page.request.get(new URL(href ?? '/favicon.ico', env.origin).toString());
     expect(response.status()).toBe(200);
     expect(response.headers()['content-type']).toContain('image/svg+xml');
     await other.close();

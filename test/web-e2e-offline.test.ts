@@ -1,11 +1,8 @@
-import { rm } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { launchChromium } from './support/browser.js';
+import type { Page } from 'playwright-core';
 import { TestClient } from './support/client.js';
 import { bodies, queryArchive } from './support/mam.js';
-import { startTestServer, type TestServer } from './support/server.js';
-import { buildWebClient, messagesWithBody, openDevice, signIn, startWebSocketCutter, type PageProblems, type WebSocketCutter } from './support/web-e2e.js';
+import { messagesWithBody, openDevice, signIn, startWebSocketCutter, type PageProblems, type WebSocketCutter, useWebE2e } from './support/web-e2e.js';
 
 // The outbox in Debian's Chromium: a message typed while the WebSocket is gone shows
 // 'sending', goes out when the connection returns, and survives a reload of the page while
@@ -17,28 +14,20 @@ const STEP_MS = 15_000;
 /** Reconnecting waits for the backoff (1 s base, doubling, full jitter) to try again. */
 const RECONNECT_MS = 40_000;
 
-let buildDir: string;
-let server: TestServer;
 let cutter: WebSocketCutter;
-let browser: Browser;
 const problems: PageProblems = { errors: [] };
 
+const env = useWebE2e({ users: ['alice', 'bob'], password: PASSWORD });
+
 beforeAll(async () => {
-  buildDir = await buildWebClient();
-  server = await startTestServer({ web: { root: buildDir } });
-  for (const user of ['alice', 'bob']) await server.createAccount(user, PASSWORD);
-  cutter = await startWebSocketCutter(server.httpPort);
-  browser = await launchChromium();
+  cutter = await startWebSocketCutter(env.server.httpPort);
 }, 150_000);
 
 afterAll(async () => {
-  await browser?.close();
   await cutter?.close();
-  await server?.stop();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
 });
 
-const jidOf = (user: string): string => `${user}@${server.domain}`;
+const jidOf = (user: string): string => `${user}@${env.server.domain}`;
 
 function connectionStatus(page: Page): Promise<string | null> {
   return page.getByTestId('main-layout').getAttribute('data-connection-status');
@@ -51,7 +40,7 @@ async function send(page: Page, body: string): Promise<void> {
 
 /** Counts the messages with `body` in bob's archive of his chat with alice. */
 async function archivedCopies(body: string): Promise<number> {
-  const bob = await TestClient.connect(server, { username: 'bob', password: PASSWORD });
+  const bob = await TestClient.connect(env.server, { username: 'bob', password: PASSWORD });
   try {
     const outcome = await queryArchive(bob, { fields: { with: jidOf('alice') } });
     return bodies(outcome).filter((text) => text === body).length;
@@ -65,11 +54,11 @@ describe('web client outbox while offline', () => {
   let bob: Page;
 
   it('signs in alice through the proxy and bob directly', async () => {
-    alice = (await openDevice(browser, `${cutter.origin}/`, problems)).page;
+    alice = (await openDevice(env.browser, `${cutter.origin}/`, problems)).page;
     await signIn(alice, jidOf('alice'), PASSWORD, STEP_MS);
-    bob = (await openDevice(browser, `http://127.0.0.1:${server.httpPort}/`, problems)).page;
+    bob = (await openDevice(env.browser, `http://127.0.0.1:${env.server.httpPort}/`, problems)).page;
     await signIn(bob, jidOf('bob'), PASSWORD, STEP_MS);
-    await bob.goto(`http://127.0.0.1:${server.httpPort}/#/chats/${encodeURIComponent(jidOf('alice'))}`);
+    await bob.goto(`http://127.0.0.1:${env.server.httpPort}/#/chats/${encodeURIComponent(jidOf('alice'))}`);
     await alice.goto(`${cutter.origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
     await alice.getByTestId('composer-input').waitFor({ timeout: STEP_MS });
   });

@@ -1,13 +1,11 @@
 import { createHash } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { JID } from '@parley/xmpp';
 import { upsertAccount } from '../packages/server/src/provisioning/accounts-service.js';
-import { launchChromium } from './support/browser.js';
 import { startTestServer, type TestServer } from './support/server.js';
-import { buildWebClient, openDevice, signIn, type PageProblems } from './support/web-e2e.js';
+import { openDevice, signIn, type PageProblems, useWebE2e } from './support/web-e2e.js';
 
 // SASL2, Bind 2 and FAST in Debian's Chromium: signing in sets the session up in one SASL2
 // step and stores a FAST token (never the password); a reload signs in with the token and
@@ -16,33 +14,22 @@ import { buildWebClient, openDevice, signIn, type PageProblems } from './support
 const PASSWORD = 'web-sasl2-e2e-password';
 const STEP_MS = 15_000;
 
-let buildDir: string;
-let server: TestServer;
-let browser: Browser;
 const problems: PageProblems = { errors: [] };
 /** SCRAM credential lookups on `server`: one per SCRAM exchange, none for a token login. */
 let scramLookups = 0;
 
+const env = useWebE2e({ users: ['alice', 'bob'], password: PASSWORD });
+
 beforeAll(async () => {
-  buildDir = await buildWebClient();
-  server = await startTestServer({ web: { root: buildDir } });
-  for (const user of ['alice', 'bob']) await server.createAccount(user, PASSWORD);
-  const accounts = server.server.storage.accounts;
+  const accounts = env.server.server.storage.accounts;
   const original = accounts.getCredential.bind(accounts);
   accounts.getCredential = (...args: Parameters<typeof original>) => {
     scramLookups++;
     return original(...args);
   };
-  browser = await launchChromium();
 }, 150_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
-});
-
-const jidOf = (user: string, target = server): string => `${user}@${target.domain}`;
+const jidOf = (user: string, target = env.server): string => `${user}@${target.domain}`;
 
 function onlineLayout(page: Page) {
   return page.locator('[data-testid="main-layout"][data-connection-status="online"]');
@@ -111,7 +98,7 @@ describe('web client signs in with SASL2 and FAST', () => {
 
   it('sets the session up with Bind 2 and stores a FAST token, never the password', async () => {
     const lookupsBefore = scramLookups;
-    ({ context, page: alice } = await openDevice(browser, `http://127.0.0.1:${server.httpPort}/`, problems));
+    ({ context, page: alice } = await openDevice(env.browser, `http://127.0.0.1:${env.server.httpPort}/`, problems));
     await signIn(alice, jidOf('alice'), PASSWORD, STEP_MS);
     expect(scramLookups).toBe(lookupsBefore + 1);
 
@@ -124,10 +111,10 @@ describe('web client signs in with SASL2 and FAST', () => {
     expect(JSON.stringify(stored)).not.toContain(PASSWORD);
 
     // The server bound the resource Bind 2 derives from the device's user-agent id, with stream management on.
-    const [session] = sessionsOf(server, 'alice');
+    const [session] = sessionsOf(env.server, 'alice');
     expect(session?.jid!.resource).toBe(bind2Resource('alice', deviceId));
     expect(session?.sm?.resumeId).toBeTruthy();
-    const rows = await tokenRows(server, 'alice');
+    const rows = await tokenRows(env.server, 'alice');
     expect(rows).toEqual([{ client: createHash('sha256').update(deviceId).digest('hex'), slot: 'new', last_count: 0 }]);
   });
 
@@ -139,14 +126,14 @@ describe('web client signs in with SASL2 and FAST', () => {
 
     expect(scramLookups).toBe(lookupsBefore);
     // The server moved the token to 'current' and accepted count 1.
-    expect(await tokenRows(server, 'alice')).toEqual([{ client: createHash('sha256').update(deviceId).digest('hex'), slot: 'current', last_count: 1 }]);
+    expect(await tokenRows(env.server, 'alice')).toEqual([{ client: createHash('sha256').update(deviceId).digest('hex'), slot: 'current', last_count: 1 }]);
     await expect.poll(async () => (await storedLogin(alice, jidOf('alice')))?.fast?.count, { timeout: STEP_MS }).toBe(1);
-    await expect.poll(() => sessionsOf(server, 'alice').map((session) => session.jid!.resource), { timeout: STEP_MS }).toEqual([bind2Resource('alice', deviceId)]);
+    await expect.poll(() => sessionsOf(env.server, 'alice').map((session) => session.jid!.resource), { timeout: STEP_MS }).toEqual([bind2Resource('alice', deviceId)]);
   });
 
   it('asks to sign in again once a password change revoked the token', async () => {
-    await upsertAccount(server.server, { username: 'alice', password: 'a-new-password-for-alice' });
-    expect(await tokenRows(server, 'alice')).toEqual([]);
+    await upsertAccount(env.server.server, { username: 'alice', password: 'a-new-password-for-alice' });
+    expect(await tokenRows(env.server, 'alice')).toEqual([]);
 
     await alice.reload();
     await alice.getByTestId('signin-error').waitFor({ timeout: STEP_MS });
@@ -157,14 +144,14 @@ describe('web client signs in with SASL2 and FAST', () => {
   });
 
   it('revokes the token on the server when signing out', async () => {
-    const { context: other, page } = await openDevice(browser, `http://127.0.0.1:${server.httpPort}/`, problems);
+    const { context: other, page } = await openDevice(env.browser, `http://127.0.0.1:${env.server.httpPort}/`, problems);
     await signIn(page, jidOf('bob'), PASSWORD, STEP_MS);
     await expect.poll(async () => (await storedLogin(page, jidOf('bob')))?.fast?.token, { timeout: STEP_MS }).toBeTruthy();
-    expect(await tokenRows(server, 'bob')).toHaveLength(1);
+    expect(await tokenRows(env.server, 'bob')).toHaveLength(1);
 
     await page.getByTestId('nav-signout').click();
     await page.getByTestId('signin-form').waitFor({ timeout: STEP_MS });
-    await expect.poll(() => tokenRows(server, 'bob'), { timeout: STEP_MS }).toEqual([]);
+    await expect.poll(() => tokenRows(env.server, 'bob'), { timeout: STEP_MS }).toEqual([]);
     expect(await storedLogin(page, jidOf('bob'))).toBeUndefined();
     await other.close();
   });
@@ -178,7 +165,7 @@ describe('web client on a server without SASL2', () => {
   let legacy: TestServer;
 
   beforeAll(async () => {
-    legacy = await startTestServer({ web: { root: buildDir }, auth: { sasl2: false } });
+    legacy = await startTestServer({ web: { root: env.buildDir }, auth: { sasl2: false } });
     await legacy.createAccount('carol', PASSWORD);
   });
 
@@ -188,7 +175,7 @@ describe('web client on a server without SASL2', () => {
 
   it('signs in with SASL and binding, and stores keys without a token', async () => {
     const legacyProblems: PageProblems = { errors: [] };
-    const { context, page } = await openDevice(browser, `http://127.0.0.1:${legacy.httpPort}/`, legacyProblems);
+    const { context, page } = await openDevice(env.browser, `http://127.0.0.1:${legacy.httpPort}/`, legacyProblems);
     await signIn(page, jidOf('carol', legacy), PASSWORD, STEP_MS);
 
     await expect.poll(async () => (await storedLogin(page, jidOf('carol', legacy)))?.fields, { timeout: STEP_MS }).toEqual(['jid', 'keys', 'savedAt', 'server']);

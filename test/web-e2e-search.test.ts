@@ -1,11 +1,8 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
 import { NS, x } from '@parley/xmpp';
-import { launchChromium } from './support/browser.js';
 import { TestClient } from './support/client.js';
-import { startTestServer, type TestServer } from './support/server.js';
-import { buildWebClient, messagesWithBody, openDevice, signIn, type PageProblems } from './support/web-e2e.js';
+import { messagesWithBody, openDevice, signIn, type PageProblems, useWebE2e } from './support/web-e2e.js';
 
 // A search hit opens its conversation at the message, not at the newest page: bob sends 120
 // messages, alice searches a word of an old one in Chromium, clicks the hit and sees it
@@ -16,27 +13,11 @@ const COUNT = 120;
 const OLD = 7;
 const WORD = 'quokka';
 
-let buildDir: string;
-let server: TestServer;
-let browser: Browser;
-let origin: string;
 const problems: PageProblems = { errors: [] };
 
-beforeAll(async () => {
-  buildDir = await buildWebClient();
-  server = await startTestServer({ web: { root: buildDir } });
-  for (const user of ['alice', 'bob']) await server.createAccount(user, PASSWORD);
-  origin = `http://127.0.0.1:${server.httpPort}`;
-  browser = await launchChromium();
-}, 150_000);
+const env = useWebE2e({ users: ['alice', 'bob'], password: PASSWORD });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
-});
-
-const jidOf = (user: string): string => `${user}@${server.domain}`;
+const jidOf = (user: string): string => `${user}@${env.server.domain}`;
 
 function bodyOf(n: number): string {
   return n === OLD ? `an old note about the ${WORD} ${n}` : `filler message ${n}`;
@@ -54,7 +35,7 @@ describe('web client search jumps to the hit', () => {
   let alice: Page;
 
   it('stores 120 messages from bob', async () => {
-    const bob = await TestClient.connect(server, { username: 'bob', password: PASSWORD });
+    const bob = await TestClient.connect(env.server, { username: 'bob', password: PASSWORD });
     for (let n = 0; n < COUNT; n++) {
       bob.send(x('message', NS.CLIENT, { to: jidOf('alice'), type: 'chat', id: `m${n}` }, x('body', NS.CLIENT, {}, bodyOf(n))));
     }
@@ -62,9 +43,9 @@ describe('web client search jumps to the hit', () => {
     await bob.iq(x('iq', NS.CLIENT, { type: 'get' }, x('ping', 'urn:xmpp:ping')));
     await bob.close();
 
-    ({ page: alice } = await openDevice(browser, `${origin}/`, problems));
+    ({ page: alice } = await openDevice(env.browser, `${env.origin}/`, problems));
     await signIn(alice, jidOf('alice'), PASSWORD, STEP_MS);
-    await alice.goto(`${origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
+    await alice.goto(`${env.origin}/#/chats/${encodeURIComponent(jidOf('bob'))}`);
     await messagesWithBody(alice, bodyOf(COUNT - 1)).waitFor({ timeout: STEP_MS });
     const shown = await alice.getByTestId('message-body').allTextContents();
     const numbers = shown.map((body) => Number(body.split(' ').pop()));

@@ -1,49 +1,30 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { keepOnLoopback, launchChromium } from './support/browser.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import { keepOnLoopback } from './support/browser.js';
+import { useWebE2e } from './support/web-e2e.js';
 
 // The web client's screens in Debian's Chromium against a real server: sign-in, a chat
 // between two users in two languages, read states. With PARLEY_SCREENSHOTS=1 it also
 // writes the main screens in both languages to docs/screenshots/.
-const WEB_PACKAGE = fileURLToPath(new URL('../packages/web/', import.meta.url));
 const SCREENSHOTS = fileURLToPath(new URL('../docs/screenshots/', import.meta.url));
 const PASSWORD = 'web-ui-password';
 const STEP_MS = 15_000;
 const VIEWPORT = { width: 1100, height: 700 };
 
-let buildDir: string;
-let server: TestServer;
-let browser: Browser;
-let origin: string;
 const pageErrors: string[] = [];
 const consoleErrors: string[] = [];
 const contexts: BrowserContext[] = [];
 
-beforeAll(async () => {
-  buildDir = await mkdtemp(path.join(tmpdir(), 'parley-web-ui-build-'));
-  await promisify(execFile)('npx', ['vite', 'build', '--outDir', buildDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: WEB_PACKAGE, timeout: 120_000 });
-  server = await startTestServer({ web: { root: buildDir } });
-  for (const user of ['alice', 'bob']) await server.createAccount(user, PASSWORD);
-  origin = `http://127.0.0.1:${server.httpPort}`;
-  browser = await launchChromium();
-}, 150_000);
+const env = useWebE2e({ users: ['alice', 'bob'], password: PASSWORD });
 
 afterAll(async () => {
   for (const context of contexts) await context.close().catch(() => undefined);
-  await browser?.close();
-  await server?.stop();
-  if (buildDir) await rm(buildDir, { recursive: true, force: true });
 });
 
 async function openClient(locale: string): Promise<Page> {
-  const context = await browser.newContext({ locale, viewport: VIEWPORT });
+  const context = await env.browser.newContext({ locale, viewport: VIEWPORT });
   contexts.push(context);
   await keepOnLoopback(context);
   const page = await context.newPage();
@@ -51,12 +32,12 @@ async function openClient(locale: string): Promise<Page> {
   page.on('console', (message) => {
     if (message.type() === 'error') consoleErrors.push(message.text());
   });
-  await page.goto(`${origin}/`);
+  await page.goto(`${env.origin}/`);
   return page;
 }
 
 async function signIn(page: Page, user: string): Promise<void> {
-  await page.getByTestId('signin-jid').fill(`${user}@${server.domain}`);
+  await page.getByTestId('signin-jid').fill(`${user}@${env.server.domain}`);
   await page.getByTestId('signin-password').fill(PASSWORD);
   await page.getByTestId('signin-submit').click();
   await page.locator('[data-connection-status="online"]').waitFor({ timeout: STEP_MS });
@@ -71,8 +52,8 @@ async function shoot(page: Page, name: string): Promise<void> {
 describe('web client screens', () => {
   let alice: Page;
   let bob: Page;
-  const bobJid = () => `bob@${server.domain}`;
-  const aliceJid = () => `alice@${server.domain}`;
+  const bobJid = () => `bob@${env.server.domain}`;
+  const aliceJid = () => `alice@${env.server.domain}`;
 
   it('shows the sign-in screen in the browser language', async () => {
     alice = await openClient('en-US');
@@ -101,7 +82,7 @@ describe('web client screens', () => {
   });
 
   it('sends a message that the other user receives and reads', async () => {
-    await alice.goto(`${origin}/#/chats/${encodeURIComponent(bobJid())}`);
+    await alice.goto(`${env.origin}/#/chats/${encodeURIComponent(bobJid())}`);
     await alice.getByTestId('composer-input').fill('Hello Bob, 你好');
     await alice.getByTestId('composer-input').press('Enter');
 
@@ -167,8 +148,8 @@ describe('web client screens', () => {
   });
 
   it('shows typing, a correction and a retraction to the other side', async () => {
-    await alice.goto(`${origin}/#/chats/${encodeURIComponent(bobJid())}`);
-    await bob.goto(`${origin}/#/chats/${encodeURIComponent(aliceJid())}`);
+    await alice.goto(`${env.origin}/#/chats/${encodeURIComponent(bobJid())}`);
+    await bob.goto(`${env.origin}/#/chats/${encodeURIComponent(aliceJid())}`);
     await bob.getByTestId('composer-input').pressSequentially('typing');
     await expect.poll(() => alice.getByTestId('typing-indicator').textContent(), { timeout: STEP_MS }).toContain('is typing');
     await bob.getByTestId('composer-input').fill('');

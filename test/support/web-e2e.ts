@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,9 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { keepOnLoopback } from './browser.js';
+import { afterAll, beforeAll } from 'vitest';
+import { keepOnLoopback, launchChromium, type ChromiumOptions } from './browser.js';
+import { startTestServer, type TestServer } from './server.js';
 
 // Helpers for the web client's end-to-end tests (test/web-e2e-*.test.ts).
 const WEB_PACKAGE = fileURLToPath(new URL('../../packages/web/', import.meta.url));
@@ -18,6 +20,49 @@ export async function buildWebClient(): Promise<string> {
   const outDir = await mkdtemp(path.join(tmpdir(), 'parley-web-e2e-build-'));
   await promisify(execFile)('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: WEB_PACKAGE, timeout: 120_000 });
   return outDir;
+}
+
+/** What a web client test file runs against; the fields are set once its beforeAll hooks ran. */
+export interface WebE2eEnv {
+  server: TestServer;
+  browser: Browser;
+  /** `http://127.0.0.1:<port>` of the server's HTTP listener, which serves the client. */
+  origin: string;
+  /** The folder of the client build the server serves. */
+  buildDir: string;
+}
+
+export interface WebE2eOptions {
+  /** Accounts created before the tests, all with `password`. */
+  users: readonly string[];
+  password: string;
+  /** Config overrides for the server, besides the client build it serves. */
+  server?: Record<string, unknown>;
+  browser?: ChromiumOptions;
+}
+
+/**
+ * Registers the hooks that build the current client sources, start a server that serves the
+ * build with `users`, and launch Chromium before a test file's tests, and that stop them all
+ * after them. A test file's own afterAll hooks run before these (vitest runs them in reverse).
+ */
+export function useWebE2e(options: WebE2eOptions): WebE2eEnv {
+  const env = {} as WebE2eEnv;
+
+  beforeAll(async () => {
+    env.buildDir = await buildWebClient();
+    env.server = await startTestServer({ ...options.server, web: { root: env.buildDir } });
+    for (const user of options.users) await env.server.createAccount(user, options.password);
+    env.origin = `http://127.0.0.1:${env.server.httpPort}`;
+    env.browser = await launchChromium(options.browser);
+  }, 150_000);
+
+  afterAll(async () => {
+    await env.browser?.close();
+    await env.server?.stop();
+    if (env.buildDir) await rm(env.buildDir, { recursive: true, force: true });
+  });
+  return env;
 }
 
 /** What went wrong in the pages of a test: uncaught errors and console errors. */
