@@ -1,11 +1,10 @@
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Element, NS, serialize, x } from '@parley/xmpp';
 import { upsertAccount } from '../packages/server/src/provisioning/accounts-service.js';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TestClient, openClientStream } from './support/client.js';
 import { startAdminApi, type AdminApi } from './support/admin-api.js';
-import { RawConnection, delay, streamErrorCondition } from './support/raw.js';
+import { connectComponent } from './support/component.js';
 
 const NS_SEARCH = 'jabber:iq:search';
 const DIRECTORY = 'directory.example.test';
@@ -321,15 +320,3 @@ describe('department renames through the admin API', () => {
   });
 });
 
-/** Opens an authenticated component stream (XEP-0114) for `domain`. */
-async function connectComponent(port: number, domain: string, secret: string): Promise<RawConnection> {
-  const connection = await RawConnection.tcp(port);
-  connection.write(`<?xml version='1.0'?><stream:stream xmlns='${NS.COMPONENT}' xmlns:stream='${NS.STREAM}' to='${domain}'>`);
-  for (let i = 0; i < 100 && connection.header === undefined && !connection.isClosed; i++) await delay(20);
-  const id = connection.header?.attr('id');
-  if (id === undefined) throw new Error('the component stream got no header');
-  connection.write(`<handshake>${createHash('sha1').update(id + secret).digest('hex')}</handshake>`);
-  const reply = await connection.next((el) => el.name === 'handshake' || streamErrorCondition(el) !== undefined, 3000);
-  if (reply.name !== 'handshake') throw new Error(`the component handshake failed: ${reply.toString()}`);
-  return connection;
-}

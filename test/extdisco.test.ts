@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Element, NS, x } from '@parley/xmpp';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TestClient } from './support/client.js';
-import { componentIq, connectComponent, errorCondition } from './support/upload.js';
+import { connectComponent } from './support/component.js';
+import { componentIq, errorCondition } from './support/upload.js';
 
 const NS_EXTDISCO = 'urn:xmpp:extdisco:2';
 const PASSWORD = 'extdisco-pw';
@@ -55,7 +56,7 @@ describe('external service discovery (XEP-0215)', () => {
       'stun stun.example.test:3478',
       'turn turn.example.test:3478',
       'turn turn.example.test:5349',
-      `http ${server.domain}:${server.httpPort}`,
+      `http 127.0.0.1:${server.httpPort}`,
     ]);
     expect(listed[0]!.attr('username')).toBeUndefined();
     expect(listed[1]!.attr('name')).toBe('Relay');

@@ -12,7 +12,6 @@ import {
   UPLOAD_DOMAIN,
   type TestSlot,
   componentIq,
-  connectComponent,
   errorCondition,
   local,
   putFile,
@@ -20,6 +19,7 @@ import {
   requestSlot,
   slotFor,
 } from './support/upload.js';
+import { connectComponent } from './support/component.js';
 
 const PASSWORD = 'upload-pw';
 const BRIDGE = 'bridge.example.test';

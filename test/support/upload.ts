@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { type Element, NS, readStanzaErrorCondition, serialize, x } from '@parley/xmpp';
 import type { TestClient } from './client.js';
-import { RawConnection, delay, streamErrorCondition } from './raw.js';
+import type { RawConnection } from './raw.js';
 import type { TestServer } from './server.js';
 
 export const NS_UPLOAD = 'urn:xmpp:http:upload:0';
@@ -62,19 +61,6 @@ export async function upload(server: TestServer, client: TestClient, filename: s
   const response = await putFile(server, slot, body, contentType);
   if (response.status !== 201) throw new Error(`upload of ${filename} got ${response.status}: ${await response.text()}`);
   return slot;
-}
-
-/** Opens an authenticated component stream (XEP-0114) for `domain`: a sender of another domain. */
-export async function connectComponent(port: number, domain: string, secret: string): Promise<RawConnection> {
-  const connection = await RawConnection.tcp(port);
-  connection.write(`<?xml version='1.0'?><stream:stream xmlns='${NS.COMPONENT}' xmlns:stream='${NS.STREAM}' to='${domain}'>`);
-  for (let i = 0; i < 100 && connection.header === undefined && !connection.isClosed; i++) await delay(20);
-  const id = connection.header?.attr('id');
-  if (id === undefined) throw new Error('the component stream got no header');
-  connection.write(`<handshake>${createHash('sha1').update(id + secret).digest('hex')}</handshake>`);
-  const reply = await connection.next((el) => el.name === 'handshake' || streamErrorCondition(el) !== undefined, 3000);
-  if (reply.name !== 'handshake') throw new Error(`the component handshake failed: ${reply.toString()}`);
-  return connection;
 }
 
 /** Sends an IQ from an address of a connected component and returns the reply. */
