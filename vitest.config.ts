@@ -10,5 +10,7 @@ export default defineConfig({
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // Starts one PostgreSQL cluster for the run when PARLEY_TEST_STORAGE=postgres; does nothing otherwise.
+    globalSetup: ['test/support/postgres-setup.ts'],
   },
 });

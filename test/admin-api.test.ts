@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createApiToken } from '../packages/server/src/admin/tokens.js';
 import { startAdminApi, type AdminApi, type ApiResponse } from './support/admin-api.js';
+import { storageToml } from './support/server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'packages/server/src/cli.ts');
@@ -199,7 +200,7 @@ function parleyctl(args: string[]): Promise<CliRun> {
 describe('parleyctl token', () => {
   it('creates, lists and revokes a token', async () => {
     const configFile = path.join(api.server.dataDir, 'parley.toml');
-    await writeFile(configFile, `domain = "${api.server.domain}"\ndata_dir = "${api.server.dataDir}"\n`);
+    await writeFile(configFile, `domain = "${api.server.domain}"\ndata_dir = "${api.server.dataDir}"\n${storageToml(api.server)}`);
 
     const created = await parleyctl(['-c', configFile, 'token', 'create', '--name', 'ci script']);
     expect(created.code).toBe(0);

@@ -67,10 +67,11 @@ function iq(connection: RawConnection, stanza: Element): Promise<Element> {
 /** Counts, in every table, the rows that belong to `jid`: by (host, username), or by a `jid` column. */
 async function rowsOf(target: TestServer, jid: JID): Promise<Record<string, number>> {
   const db = target.server.storage.db;
-  const tables = await sql<{ name: string }>`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`.execute(db);
+  const tables = await db.introspection.getTables();
   const counts: Record<string, number> = {};
-  for (const { name } of tables.rows) {
-    const columns = (await sql<{ name: string }>`SELECT name FROM pragma_table_info(${name})`.execute(db)).rows.map((row) => row.name);
+  for (const table of tables) {
+    const name = table.name;
+    const columns = table.columns.map((column) => column.name);
     let count = 0;
     if (columns.includes('host') && columns.includes('username')) {
       const result = await sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.table(name)} WHERE host = ${jid.domain} AND username = ${jid.local}`.execute(db);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../packages/server/src/admin/tokens.js';
 import type { ImportReport } from '../packages/server/src/provisioning/import.js';
 import { type ClientTransport, bindResource, login, openClientStream, saslFailureCondition } from './support/client.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { startTestServer, storageToml, type TestServer } from './support/server.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CLI = path.join(ROOT, 'packages/server/src/cli.ts');
@@ -130,7 +130,7 @@ let fixture: Fixture;
 beforeAll(async () => {
   server = await startTestServer({ auth: { max_failures: 1000 }, registration: { min_password_length: 1 } });
   configFile = path.join(server.dataDir, 'parley.toml');
-  await writeFile(configFile, `domain = "${server.domain}"\ndata_dir = "${server.dataDir}"\n[auth]\nscram_iterations = 4096\n[registration]\nmin_password_length = 1\n`);
+  await writeFile(configFile, `domain = "${server.domain}"\ndata_dir = "${server.dataDir}"\n[auth]\nscram_iterations = 4096\n[registration]\nmin_password_length = 1\n${storageToml(server)}`);
   fixture = await writeImportFile(path.join(server.dataDir, 'accounts.csv'));
 
   // Groups must exist before rows name them; departments are created by the import.

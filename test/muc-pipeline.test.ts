@@ -174,8 +174,13 @@ describe('pipelined groupchat messages', () => {
 
   it('refuses only the failed write', async () => {
     const { room, alice, bob } = await pair();
-    const { db } = server.server.storage;
-    await sql`CREATE TRIGGER reject_poison BEFORE INSERT ON muc_archive_messages WHEN NEW.stanza LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned message'); END`.execute(db);
+    const { db, dialect } = server.server.storage;
+    if (dialect === 'postgres') {
+      await sql`CREATE FUNCTION reject_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF NEW.stanza LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned message'; END IF; RETURN NEW; END $$`.execute(db);
+      await sql`CREATE TRIGGER reject_poison BEFORE INSERT ON muc_archive_messages FOR EACH ROW EXECUTE FUNCTION reject_poison()`.execute(db);
+    } else {
+      await sql`CREATE TRIGGER reject_poison BEFORE INSERT ON muc_archive_messages WHEN NEW.stanza LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned message'); END`.execute(db);
+    }
     try {
       const failure = alice.next((el) => el.name === 'message' && el.attr('id') === 'poisoned' && el.attr('type') === 'error', WAIT_MS);
       alice.send(groupchat(room, 'before'));
@@ -187,7 +192,7 @@ describe('pipelined groupchat messages', () => {
       expect((await collect(alice, room, 2)).map(bodyOf)).toEqual(['before', 'after']);
       expect((await archiveOf(bob, room)).bodies).toEqual(['before', 'after']);
     } finally {
-      await sql`DROP TRIGGER reject_poison`.execute(db);
+      await (dialect === 'postgres' ? sql`DROP TRIGGER reject_poison ON muc_archive_messages` : sql`DROP TRIGGER reject_poison`).execute(db);
     }
   });
 });

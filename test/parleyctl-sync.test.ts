@@ -5,8 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Element, NS, x } from '@parley/xmpp';
 import { upsertAccount } from '../packages/server/src/provisioning/accounts-service.js';
-import { openStorage } from '../packages/server/src/storage/index.js';
-import { startTestServer, type TestServer } from './support/server.js';
+import { openStorage, storageOptionsFrom } from '../packages/server/src/storage/index.js';
+import { startTestServer, storageToml, type TestServer } from './support/server.js';
 import { TestClient } from './support/client.js';
 import { type ReceivedRequest, WebhookReceiver } from './support/webhook-receiver.js';
 import { delay } from './support/raw.js';
@@ -35,7 +35,7 @@ function parleyctl(args: string[]): Promise<CliRun> {
 /** Writes a parleyctl configuration for the test server's data folder. */
 async function cliConfig(server: TestServer, extra = ''): Promise<string> {
   const file = path.join(server.dataDir, 'parley.toml');
-  await writeFile(file, `domain = "${server.domain}"\ndata_dir = "${server.dataDir}"\n[auth]\nscram_iterations = 4096\n${extra}`);
+  await writeFile(file, `domain = "${server.domain}"\ndata_dir = "${server.dataDir}"\n[auth]\nscram_iterations = 4096\n${storageToml(server)}${extra}`);
   return file;
 }
 
@@ -145,7 +145,7 @@ describe('parleyctl account changes reach the modules', () => {
       runs.push(await parleyctl(['-c', configFile, 'import', file, '--report', reportFile]));
       runs.push(await parleyctl(['-c', configFile, 'adduser', 'zhaoliu', '--password', 'pw-zhaoliu']));
       runs.push(await parleyctl(['-c', configFile, 'deluser', 'wangwu']));
-      const storage = await openStorage({ driver: 'sqlite', path: server.server.config.storage.path });
+      const storage = await openStorage(storageOptionsFrom(server.server.config.storage));
       try {
         // Nothing reached the webhook queue directly; the outbox holds the events in order.
         expect(await storage.webhooks.due(Date.now() + 60_000, 100)).toEqual([]);

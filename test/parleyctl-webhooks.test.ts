@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type TestServer, startTestServer } from './support/server.js';
+import { type TestServer, startTestServer, storageToml } from './support/server.js';
 import { WebhookReceiver, hasValidSignature } from './support/webhook-receiver.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -36,7 +36,7 @@ let strictConfigFile: string;
 beforeAll(async () => {
   receiver = await WebhookReceiver.start();
   server = await startTestServer({ webhooks: { allow_private_addresses: true } });
-  const base = `domain = "${server.domain}"\ndata_dir = "${server.dataDir}"\n[auth]\nscram_iterations = 4096\n`;
+  const base = `domain = "${server.domain}"\ndata_dir = "${server.dataDir}"\n[auth]\nscram_iterations = 4096\n${storageToml(server)}`;
   configFile = path.join(server.dataDir, 'parley.toml');
   strictConfigFile = path.join(server.dataDir, 'strict.toml');
   await writeFile(configFile, `${base}[webhooks]\nallow_private_addresses = true\n`);

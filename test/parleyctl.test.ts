@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './support/server.js';
+import { startTestServer, storageToml, type TestServer } from './support/server.js';
 import { TestClient } from './support/client.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -33,7 +33,7 @@ let configFile: string;
 beforeAll(async () => {
   server = await startTestServer();
   configFile = path.join(server.dataDir, 'parley.toml');
-  await writeFile(configFile, `domain = "${server.domain}"\ndata_dir = "${server.dataDir}"\n[auth]\nscram_iterations = 4096\n`);
+  await writeFile(configFile, `domain = "${server.domain}"\ndata_dir = "${server.dataDir}"\n[auth]\nscram_iterations = 4096\n${storageToml(server)}`);
 });
 
 afterAll(async () => {

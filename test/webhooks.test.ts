@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NS, x } from '@parley/xmpp';
 import { createApiToken } from '../packages/server/src/admin/tokens.js';
-import { openStorage } from '../packages/server/src/storage/index.js';
+import { openStorage, storageOptionsFrom } from '../packages/server/src/storage/index.js';
 import { enqueueAccountEvent } from '../packages/server/src/webhooks/index.js';
 import { openClientStream } from './support/client.js';
 import { type TestServer, startTestServer } from './support/server.js';
@@ -257,7 +257,7 @@ describe('webhooks', () => {
   it('sends events that another process queued in the database', async () => {
     await addEndpoint('/cli', ['account/created']);
     // parleyctl opens the database on its own connection while the server runs.
-    const storage = await openStorage({ driver: 'sqlite', path: server.server.config.storage.path });
+    const storage = await openStorage(storageOptionsFrom(server.server.config.storage));
     try {
       expect(await enqueueAccountEvent(storage, { type: 'account/created', host: server.domain, username: 'kim' })).toBeGreaterThanOrEqual(1);
     } finally {

@@ -5,6 +5,7 @@ import { XmppServer } from '../../packages/server/src/core/server.js';
 import { validateConfig, type Config } from '../../packages/server/src/config.js';
 import { createLogger } from '../../packages/server/src/log.js';
 import { createAccount } from '../../packages/server/src/accounts.js';
+import { createTestDatabase, testsUsePostgres, type TestDatabase } from './postgres.js';
 import { TEST_DOMAIN } from './raw.js';
 
 /** A running Parley server on 127.0.0.1 with its own data folder. */
@@ -32,12 +33,45 @@ export interface TestServer {
  */
 export async function startTestServer(overrides: Record<string, unknown> = {}): Promise<TestServer> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'parley-test-'));
+  const database = await testDatabaseFor(overrides);
   try {
-    return await startInFolder(dataDir, overrides);
+    const started = await startInFolder(dataDir, database ? withDatabase(overrides, database) : overrides);
+    return database ? dropAtStop(started, database) : started;
   } catch (err) {
+    await database?.drop();
     await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/**
+ * Returns the `[storage]` table that points parleyctl or another process at the test server's
+ * database: empty on SQLite, where `data_dir` leads to the file.
+ */
+export function storageToml(target: TestServer): string {
+  const { driver, url } = target.server.config.storage;
+  return driver === 'postgres' ? `[storage]\ndriver = "postgres"\nurl = "${url}"\n` : '';
+}
+
+/** With PARLEY_TEST_STORAGE=postgres, a fresh database, unless the test chose its storage itself. */
+async function testDatabaseFor(overrides: Record<string, unknown>): Promise<TestDatabase | undefined> {
+  const storage = overrides.storage as Record<string, unknown> | undefined;
+  if (!testsUsePostgres() || storage?.driver !== undefined) return undefined;
+  return createTestDatabase();
+}
+
+function withDatabase(overrides: Record<string, unknown>, database: TestDatabase): Record<string, unknown> {
+  const storage = (overrides.storage ?? {}) as Record<string, unknown>;
+  return { ...overrides, storage: { ...storage, driver: 'postgres', url: database.url } };
+}
+
+function dropAtStop(started: TestServer, database: TestDatabase): TestServer {
+  const stop = started.stop.bind(started);
+  started.stop = async () => {
+    await stop();
+    await database.drop();
+  };
+  return started;
 }
 
 async function startInFolder(dataDir: string, overrides: Record<string, unknown>): Promise<TestServer> {

@@ -67,6 +67,8 @@ const STAGE_NAMES: Record<Stage, string> = {
   'pre-auth': 'before authentication',
   'sasl2-inline': 'inside SASL2 `<authentication/>`',
   'post-auth': 'after authentication',
+  's2s-pre-tls': 'on a server-to-server stream before STARTTLS',
+  's2s-post-tls': 'on a server-to-server stream after STARTTLS',
 };
 
 function notFound(entity: Entity): string {

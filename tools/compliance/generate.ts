@@ -20,11 +20,13 @@ import { REQUIREMENTS } from './requirements.js';
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DOC_FILE = path.join(REPO_ROOT, 'docs/compliance.md');
 
-/** Starts a server with the default modules and one external component, and returns the page text. */
+/** Starts a server with the default modules, one external component and federation, and returns the page text. */
 export async function generateCompliancePage(): Promise<string> {
   const server = await startTestServer({
-    listen: { component_port: 0 },
+    listen: { component_port: 0, s2s_port: 0 },
     components: [PROBE_COMPONENT],
+    // Federation is on so that the s2s port can be read; the generator never connects out.
+    s2s: { enabled: true },
   });
   try {
     const observations = await observe(server);

@@ -9,6 +9,7 @@ import { RawConnection } from '../../test/support/raw.js';
 import type { TestServer } from '../../test/support/server.js';
 import type { Entity, ProbeName, Stage } from './requirements.js';
 import { runProbes, type ProbeResult } from './probes.js';
+import { readS2sFeatures } from './s2s-observe.js';
 
 export interface DiscoInfo {
   jid: string;
@@ -42,12 +43,26 @@ export async function observe(server: TestServer): Promise<Observations> {
     const disco = await readDisco(connection, server.domain);
     return {
       disco,
-      streamFeatures: { 'pre-tls': preTls, 'pre-auth': listFeatures(preAuth), 'sasl2-inline': listSasl2Inline(preAuth), 'post-auth': listFeatures(postAuth) },
+      streamFeatures: {
+        'pre-tls': preTls,
+        'pre-auth': listFeatures(preAuth),
+        'sasl2-inline': listSasl2Inline(preAuth),
+        'post-auth': listFeatures(postAuth),
+        ...(await readServerStreamFeatures(server)),
+      },
       probes: await runProbes(server),
     };
   } finally {
     connection.destroy();
   }
+}
+
+/** Reads the features of a server-to-server stream; both lists are empty when the server does not listen for one. */
+async function readServerStreamFeatures(server: TestServer): Promise<Record<'s2s-pre-tls' | 's2s-post-tls', StreamFeature[]>> {
+  const port = server.server.addresses.s2s;
+  if (port === undefined) return { 's2s-pre-tls': [], 's2s-post-tls': [] };
+  const { preTls, postTls } = await readS2sFeatures(port, server.domain);
+  return { 's2s-pre-tls': listFeatures(preTls), 's2s-post-tls': listFeatures(postTls) };
 }
 
 async function readPreTlsFeatures(server: TestServer): Promise<StreamFeature[]> {

@@ -12,10 +12,10 @@ export type Entity = 'host' | 'account' | 'muc' | 'room' | 'directory' | 'upload
 
 /**
  * When stream features are read: on plain TCP before STARTTLS, after STARTTLS before
- * authentication, inside the XEP-0388 `<authentication/>` feature, and after RFC 6120
- * authentication.
+ * authentication, inside the XEP-0388 `<authentication/>` feature, after RFC 6120
+ * authentication, and on a server-to-server stream before and after STARTTLS.
  */
-export type Stage = 'pre-tls' | 'pre-auth' | 'sasl2-inline' | 'post-auth';
+export type Stage = 'pre-tls' | 'pre-auth' | 'sasl2-inline' | 'post-auth' | 's2s-pre-tls' | 's2s-post-tls';
 
 /** Connection attempts the generator makes besides disco and stream features. */
 export type ProbeName = 'tls-version' | 'direct-tls' | 'websocket' | 'bosh' | 'component';
@@ -74,8 +74,12 @@ const CORE: Requirement[] = [
       stream('pre-auth', 'mechanisms', 'urn:ietf:params:xml:ns:xmpp-sasl'),
       stream('post-auth', 'bind', 'urn:ietf:params:xml:ns:xmpp-bind'),
       test('test/stream.test.ts', 'stream negotiation, stream errors and stanza routing'),
-      // TODO: drop this gap once server-to-server streams exist.
-      { kind: 'gap', text: 'server-to-server streams (RFC 6120 sections 4 to 9 for servers) are not built: stanzas to other domains get remote-server-not-found' },
+      stream('s2s-pre-tls', 'starttls', 'urn:ietf:params:xml:ns:xmpp-tls'),
+      stream('s2s-post-tls', 'dialback', 'urn:xmpp:features:dialback'),
+      test('test/s2s-federation.test.ts', 'two servers federate over dialback and direct TLS: subscriptions, presence, messages, archives, offline storage, iq'),
+      test('test/s2s-external.test.ts', 'SASL EXTERNAL between servers that trust each other\'s certificates'),
+      test('test/s2s-security.test.ts', 'server stream errors: invalid-from, host-unknown, improper-addressing, not-authorized, invalid-namespace, wrong dialback keys'),
+      test('test/s2s-failures.test.ts', 'unreachable and silent servers, queue limits, idle close and reconnect'),
     ],
   },
   {

@@ -10,7 +10,7 @@ import { redactConfig } from './config-redact.js';
 import { controlRequest, requestIfRunning } from './control-client.js';
 import { controlSocketPath, type SessionInfo } from './core/control-socket.js';
 import { outboxHooks } from './provisioning/outbox.js';
-import { openStorage, type Storage } from './storage/index.js';
+import { openStorage, storageOptionsFrom, type Storage } from './storage/index.js';
 import { addTokenCommands } from './admin/token-command.js';
 import { runImportCommand } from './provisioning/import-command.js';
 import { addWebhookCommands } from './webhooks/cli-commands.js';
@@ -41,7 +41,7 @@ function config(): Config {
 
 async function withStorage<T>(work: (storage: Storage, config: Config) => Promise<T>): Promise<T> {
   const cfg = config();
-  const storage = await openStorage({ driver: cfg.storage.driver, path: cfg.storage.path });
+  const storage = await openStorage(storageOptionsFrom(cfg.storage));
   try {
     return await work(storage, cfg);
   } finally {

@@ -31,6 +31,15 @@ describe('config', () => {
     expect(config.tls.require_for_auth).toBe(false);
   });
 
+  it('postgres driver requires a url', () => {
+    expect(() => validateConfig({ storage: { driver: 'postgres' } })).toThrow(/storage\.url must name the PostgreSQL database/);
+  });
+
+  it('postgres password comes from the environment', () => {
+    const config = loadConfig({ env: { PARLEY_STORAGE_DRIVER: 'postgres', PARLEY_STORAGE_URL: 'postgres://parley@db.example:5432/parley', PARLEY_STORAGE_PASSWORD: 'pw' } });
+    expect(config.storage).toMatchObject({ driver: 'postgres', url: 'postgres://parley@db.example:5432/parley', password: 'pw', pool_size: 10 });
+  });
+
   it('invalid port names the key and the range', () => {
     expect(() => validateConfig({ listen: { c2s_port: 70000 } })).toThrow(ConfigError);
     expect(() => validateConfig({ listen: { c2s_port: 70000 } })).toThrow(/listen\.c2s_port = 70000 .*0 to 65535/);

@@ -23,6 +23,7 @@ export const ConfigSchema = Type.Object(
         https_port: Port(5443, 'HTTPS port'),
         component_host: Type.String({ default: '127.0.0.1', description: 'address the external component listener (XEP-0114) binds to' }),
         component_port: Port(5347, 'external component port (XEP-0114), opened only when [[components]] are configured'),
+        s2s_port: Port(5269, 'server-to-server port (STARTTLS, and direct TLS of XEP-0368 on the same port), opened only when [s2s] enabled is true'),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -45,8 +46,11 @@ export const ConfigSchema = Type.Object(
     ),
     storage: Type.Object(
       {
-        driver: Type.Union([Type.Literal('sqlite')], { default: 'sqlite', description: 'database driver' }),
+        driver: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres')], { default: 'sqlite', description: 'database driver' }),
         path: Type.String({ default: '', description: 'SQLite file; empty means DATA_DIR/parley.sqlite' }),
+        url: Type.String({ default: '', description: 'PostgreSQL connection URL (postgres://user@host:port/database), for driver = "postgres"' }),
+        password: Type.String({ default: '', description: 'PostgreSQL password; overrides one in url, so that it can come from PARLEY_STORAGE_PASSWORD' }),
+        pool_size: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'maximum PostgreSQL connections per server process' }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -321,6 +325,36 @@ export const ConfigSchema = Type.Object(
       ),
       { default: [], description: 'external services (STUN, TURN) that XEP-0215 discovery lists to local accounts' },
     ),
+    cluster: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: 'share sessions and routing with other nodes through Redis' }),
+        node_id: Type.String({ default: '', description: 'this node\'s name in the cluster, unique per node; empty means host name and c2s port' }),
+        redis_url: Type.String({ default: 'redis://127.0.0.1:6379', description: 'Redis connection URL (redis://host:port/db) that every node of the cluster uses' }),
+        heartbeat_ms: Type.Integer({ minimum: 100, maximum: 60_000, default: 2000, description: 'milliseconds between a node\'s heartbeats' }),
+        expiry_ms: Type.Integer({ minimum: 300, maximum: 600_000, default: 10_000, description: 'milliseconds without a heartbeat after which a node and its sessions count as gone' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    s2s: Type.Object(
+      {
+        enabled: Type.Boolean({ default: false, description: 'federate with other XMPP servers: accept server-to-server streams on listen.s2s_port and connect to other domains' }),
+        dialback_secret: Type.String({ default: '', description: 'secret for Server Dialback keys (XEP-0220); empty generates one and keeps it in DATA_DIR/dialback.secret' }),
+        require_tls: Type.Boolean({ default: true, description: 'require STARTTLS or direct TLS on server-to-server streams in both directions' }),
+        allow_plaintext_on_loopback: Type.Boolean({ default: false, description: 'allow server-to-server streams without TLS to and from loopback addresses even when require_tls is set (for tests)' }),
+        ca_file: Type.String({ default: '', description: 'PEM file of extra certificate authorities trusted for SASL EXTERNAL, beside the bundled public ones' }),
+        allow_domains: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'remote domains this server federates with; empty allows every domain not in deny_domains' }),
+        deny_domains: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'remote domains this server never federates with; checked before allow_domains' }),
+        hosts: Type.Record(Type.String({ minLength: 1 }), Type.String({ pattern: '^(tls://)?([^:\\[\\]]+|\\[[0-9a-fA-F:.]+\\]):[0-9]{1,5}$' }), {
+          default: {},
+          description: 'remote domain to "host:port" (STARTTLS) or "tls://host:port" (direct TLS); an entry replaces the DNS lookup for that domain',
+        }),
+        connect_timeout_s: Type.Integer({ minimum: 1, maximum: 600, default: 30, description: 'seconds an outgoing connection may take to resolve, connect and authenticate before its queued stanzas bounce with remote-server-timeout' }),
+        idle_timeout_s: Type.Integer({ minimum: 1, maximum: 86_400, default: 600, description: 'seconds without stanzas after which a server-to-server stream is closed; the next stanza opens a new one' }),
+        max_queued: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: 'stanzas queued per remote domain while its connection is opening; more bounce with resource-constraint' }),
+        max_incoming: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1000, description: 'incoming server-to-server connections open at the same time' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     server_info: Type.Object(
       {
         name: Type.String({ default: 'Parley', description: 'software name reported by XEP-0092' }),
@@ -395,6 +429,9 @@ export function validateConfig(raw: Record<string, unknown>, file?: string, from
   const config = value as Config;
   config.domain = config.domain.toLowerCase();
   if (!config.storage.path) config.storage.path = path.join(config.data_dir, 'parley.sqlite');
+  if (config.storage.driver === 'postgres' && !config.storage.url) {
+    throw new ConfigError(`invalid configuration in ${source}: storage.url must name the PostgreSQL database when storage.driver is "postgres"`);
+  }
   if (Boolean(config.tls.cert) !== Boolean(config.tls.key)) {
     throw new ConfigError(`invalid configuration in ${source}: tls.cert and tls.key must be set together`);
   }
@@ -402,6 +439,9 @@ export function validateConfig(raw: Record<string, unknown>, file?: string, from
     throw new ConfigError(
       `invalid configuration in ${source}: tls.starttls_on_loopback = false requires tls.allow_plaintext_on_loopback = true or tls.require_for_auth = false, because loopback clients could not log in otherwise`,
     );
+  }
+  if (config.cluster.expiry_ms < 2 * config.cluster.heartbeat_ms) {
+    throw new ConfigError(`invalid configuration in ${source}: cluster.expiry_ms must be at least twice cluster.heartbeat_ms, so that one late heartbeat does not end a node`);
   }
   checkComponents(config, source);
   return config;

@@ -22,6 +22,8 @@ export async function bindResource(session: ClientSession, iq: Element, bind: El
   full = claimed;
 
   session.onBound(full);
+  // Other cluster nodes know the resource before the client can name it to anyone.
+  await session.server.cluster?.settled();
   return x('iq', NS.CLIENT, { type: 'result', id: iq.attr('id') }, x('bind', NS.BIND, {}, x('jid', NS.BIND, {}, full.toString())));
 }
 
@@ -38,9 +40,14 @@ export function claimResource(session: ClientSession, requested: JID): JID | Sta
     if (policy === 'reject') return new StanzaError('conflict', `The resource "${full.resource}" is already in use.`);
     if (policy === 'rename') full = full.withResource(`${full.resource}-${generateResource().slice(0, 6)}`);
     else existing.closeWithError(new StreamError('conflict', 'Replaced by a new session for the same resource.'));
+  } else if (server.cluster?.locate(full)) {
+    // Under 'replace' the other node ends its session when it learns of this one (cluster/cluster.ts).
+    const policy = server.config.sessions.resource_conflict;
+    if (policy === 'reject') return new StanzaError('conflict', `The resource "${full.resource}" is already in use.`);
+    if (policy === 'rename') full = full.withResource(`${full.resource}-${generateResource().slice(0, 6)}`);
   }
 
-  const count = server.sessions.resources(full.bare()).length;
+  const count = server.sessions.resources(full.bare()).length + (server.cluster?.resources(full.bare()).length ?? 0);
   if (count >= server.config.sessions.max_per_account) {
     return new StanzaError('resource-constraint', `This account already has ${count} sessions, the maximum.`);
   }

@@ -7,6 +7,7 @@ import type { Storage } from '../storage/index.js';
 import type { AuthThrottle } from '../auth/throttle.js';
 import type { Router } from '../router/router.js';
 import type { SessionRegistry } from '../router/sessions.js';
+import type { Cluster } from '../cluster/cluster.js';
 import type { Hooks } from './hooks.js';
 import type { ServerEvents } from './events.js';
 import type { IqDispatcher } from './iq.js';
@@ -30,6 +31,8 @@ export interface ServerContext {
   readonly streamFeatures: StreamFeatures;
   readonly streamElements: StreamElements;
   readonly authThrottle: AuthThrottle;
+  /** This node's part in a cluster (`[cluster] enabled`); undefined on a single server. */
+  readonly cluster?: Cluster;
   /** Handles an IQ that arrives before authentication, such as in-band registration; true when handled. */
   preAuthIq(session: ClientSession, iq: Element): Promise<boolean>;
 }

@@ -26,6 +26,8 @@ export interface OutboundEvent {
  */
 export interface RoutedMessageEvent extends StanzaEvent {
   delivered: ClientSession[];
+  /** Full JIDs of resources on other cluster nodes that the message went to. */
+  deliveredRemote?: string[];
 }
 
 export interface SessionEvent {

@@ -8,7 +8,7 @@ import type { Config } from '../config.js';
 import { ClientSession } from '../c2s/session.js';
 import { ResumableSessions } from '../c2s/resumption.js';
 import { AuthThrottle } from '../auth/throttle.js';
-import { openStorage, type Storage } from '../storage/index.js';
+import { openStorage, storageOptionsFrom, type Storage } from '../storage/index.js';
 import { Router } from '../router/router.js';
 import { SessionRegistry } from '../router/sessions.js';
 import { loadCertificate, secureContextFor } from '../net/certificates.js';
@@ -17,6 +17,8 @@ import { TcpTransport } from '../net/tcp-transport.js';
 import { ComponentService } from '../component/service.js';
 import { attachWebhooks, webhooksOf } from '../webhooks/index.js';
 import { replayOutbox } from '../provisioning/outbox.js';
+import { Cluster } from '../cluster/cluster.js';
+import { Federation } from '../s2s/federation.js';
 import { Hooks } from './hooks.js';
 import type { ServerEvents } from './events.js';
 import { IqDispatcher } from './iq.js';
@@ -35,6 +37,7 @@ export interface ListeningAddresses {
   http?: number;
   https?: number;
   component?: number;
+  s2s?: number;
 }
 
 /** A whole server process: storage, modules and listeners. */
@@ -56,6 +59,9 @@ export class XmppServer implements ServerContext {
   private readonly netServers: NetServer[] = [];
   private readonly httpServers: FastifyInstance[] = [];
   readonly addresses: ListeningAddresses = {};
+  cluster: Cluster | undefined;
+  /** Server-to-server federation (`[s2s] enabled`), set up by listen(). */
+  federation: Federation | undefined;
 
   private constructor(
     readonly config: Config,
@@ -80,8 +86,14 @@ export class XmppServer implements ServerContext {
   /** Opens storage and sets up the modules, without listening yet. */
   static async create(config: Config, log: Logger, modules?: ServerModule[]): Promise<XmppServer> {
     modules ??= (await import('../modules/index.js')).allModules;
-    const storage = await openStorage({ driver: config.storage.driver, path: config.storage.path });
+    const storage = await openStorage(storageOptionsFrom(config.storage, (err) => log.warn({ err }, 'PostgreSQL dropped an idle connection; the pool opens a new one when needed')));
     const server = new XmppServer(config, log, storage);
+    if (config.cluster.enabled) {
+      server.cluster = await Cluster.start(server).catch(async (err: unknown) => {
+        await storage.close();
+        throw err;
+      });
+    }
     for (const module of modules) await server.load(module);
     attachWebhooks(server);
     // Account changes parleyctl made while no server ran reach the modules before any client does.
@@ -138,6 +150,12 @@ export class XmppServer implements ServerContext {
     if (listen.http_port !== false) this.addresses.http = await this.listenHttp(undefined, listen.http_port);
     if (listen.https_port !== false) this.addresses.https = await this.listenHttp(certificate, listen.https_port);
     this.addresses.component = await this.components.listen();
+    if (this.config.s2s.enabled) {
+      const federation = new Federation(this, certificate);
+      this.federation = federation;
+      this.router.setRemoteHandler((event) => federation.route(event));
+      this.addresses.s2s = await federation.listen();
+    }
     this.netServers.push(await startControlSocket(this));
     // Events recorded between the first replay and the control socket's start.
     await replayOutbox(this);
@@ -180,7 +198,11 @@ export class XmppServer implements ServerContext {
     await Promise.all(this.httpServers.map((app) => app.close()));
     await new Promise((resolve) => setTimeout(resolve, 50));
     await waitAtMost(Promise.all(sessions.map((session) => session.ended)), SHUTDOWN_WAIT_MS);
+    // After the sessions, so that their unavailable presence still reaches contacts on other servers.
+    this.router.setRemoteHandler(undefined);
+    await this.federation?.stop();
     await webhooksOf(this)?.stop();
+    await this.cluster?.stop();
     await this.storage.close();
     this.log.info('server stopped');
   }

@@ -6,6 +6,9 @@ import type { OutboundEvent, ServerEvents, StanzaEvent } from '../core/events.js
 
 type Kind = 'message' | 'presence' | 'iq';
 
+/** Routing passes between cluster nodes: from the third on, a node no longer forwards to resources on other nodes. */
+const MAX_CLUSTER_HOPS = 2;
+
 /** Handles stanzas for a domain other than the main one, such as a MUC service. */
 export type DomainHandler = (event: StanzaEvent) => Promise<void> | void;
 
@@ -18,6 +21,8 @@ export class Router {
   private readonly domains = new Map<string, DomainHandler>();
   /** Domains of accounts that live only as long as their session, with the handler of stanzas to the domain itself. */
   private readonly ephemeralDomains = new Map<string, DomainHandler>();
+  /** Receives stanzas to domains not served here; without one they bounce with remote-server-not-found. */
+  private remoteHandler: DomainHandler | undefined;
 
   constructor(private readonly server: ServerContext) {}
 
@@ -38,6 +43,16 @@ export class Router {
   /** True for a domain added with addEphemeralDomain. */
   isEphemeral(domain: string): boolean {
     return this.ephemeralDomains.has(domain);
+  }
+
+  /** True for a domain this server serves: the main one, subdomain services and ephemeral domains. */
+  serves(domain: string): boolean {
+    return domain === this.server.config.domain || this.domains.has(domain) || this.ephemeralDomains.has(domain);
+  }
+
+  /** Hands stanzas for domains this server does not serve to `handler` (server-to-server federation). */
+  setRemoteHandler(handler: DomainHandler | undefined): void {
+    this.remoteHandler = handler;
   }
 
   /** Processes a stanza a bound client sent; `from` is already stamped. */
@@ -66,6 +81,7 @@ export class Router {
     if (to.domain !== this.server.config.domain && !ephemeral) {
       const handler = this.domains.get(to.domain);
       if (handler) await handler(event);
+      else if (this.remoteHandler) await this.remoteHandler(event);
       else this.bounce(stanza, new StanzaError('remote-server-not-found', `This server does not connect to ${to.domain}.`));
       return;
     }
@@ -92,6 +108,8 @@ export class Router {
     if (await this.server.hooks.fire(`${kind}/bare`, event)) return;
     if (kind === 'message') return this.deliverMessageToBare(event);
     for (const session of this.server.sessions.available(event.to)) this.deliver(session, event);
+    const { cluster } = this.server;
+    if (cluster) await cluster.forward(event, cluster.available(event.to), 'copy');
   }
 
   private async toFull(event: StanzaEvent): Promise<void> {
@@ -103,17 +121,35 @@ export class Router {
       if (kind === 'message') await this.routed(event, [session]);
       return;
     }
+    const remote = this.server.cluster?.locate(event.to);
+    if (remote && (await this.server.cluster!.forward(event, [remote], 'full')).length > 0) {
+      if (kind === 'message') await this.routed(event, [], [remote.jid.toString()]);
+      return;
+    }
+    await this.noSuchResource(event);
+  }
+
+  /**
+   * RFC 6121 8.5.3.2: the rules for a full JID without a session. `hops` counts the cluster
+   * nodes the stanza passed, for one that another node forwarded here.
+   */
+  async noSuchResource(event: StanzaEvent, hops = 0): Promise<void> {
+    const kind = event.stanza.name as Kind;
     const type = event.stanza.attr('type');
     if (kind === 'message') {
       if (type === 'groupchat') this.bounce(event.stanza, new StanzaError('service-unavailable'));
-      else if (type === 'normal' || type === 'chat' || type === undefined) await this.deliverMessageToBare(event);
+      else if (type === 'normal' || type === 'chat' || type === undefined) await this.deliverMessageToBare(event, hops);
     } else if (kind === 'iq') {
       this.bounce(event.stanza, new StanzaError('service-unavailable'));
     }
   }
 
-  /** RFC 6121 8.5.2.1: deliver to every available resource with a non-negative priority. */
-  private async deliverMessageToBare(event: StanzaEvent): Promise<void> {
+  /**
+   * RFC 6121 8.5.2.1: deliver to every available resource with a non-negative priority, on
+   * this node and on the others of a cluster. `hops` counts the cluster nodes the message
+   * passed. Offline storage takes it only when no resource anywhere did.
+   */
+  async deliverMessageToBare(event: StanzaEvent, hops = 0): Promise<void> {
     const type = event.stanza.attr('type') ?? 'normal';
     if (type === 'groupchat') {
       this.bounce(event.stanza, new StanzaError('service-unavailable'));
@@ -121,15 +157,25 @@ export class Router {
     }
     const targets = this.server.sessions.available(event.to).filter((session) => session.priority >= 0);
     for (const session of targets) this.deliver(session, event);
-    if (targets.length > 0) return this.routed(event, targets);
+    const remote = await this.forwardToBare(event, targets.length === 0, hops);
+    if (targets.length > 0 || remote.length > 0) return this.routed(event, targets, remote);
     if (type === 'headline' || type === 'error') return;
+    // NOTE: a resource that became available on another cluster node a moment ago may not be in this node's registry copy yet. The message then waits in offline storage until that account's next initial presence.
     if (!this.isEphemeral(event.to.domain) && (await this.server.hooks.fire('message/offline', event))) return this.routed(event, []);
     this.bounce(event.stanza, new StanzaError('service-unavailable', 'The recipient is offline and the message could not be stored.'));
   }
 
-  /** Fires 'message/routed' once the message reached `delivered` (none when stored offline). */
-  private routed(event: StanzaEvent, delivered: ClientSession[]): Promise<void> {
-    return this.notify('message/routed', { ...event, delivered }, event.origin?.log ?? this.server.log);
+  /** Sends a message to the bare JID's available resources on other cluster nodes; returns the full JIDs reached. */
+  private async forwardToBare(event: StanzaEvent, alone: boolean, hops: number): Promise<string[]> {
+    const { cluster } = this.server;
+    if (!cluster || hops >= MAX_CLUSTER_HOPS) return [];
+    const targets = cluster.available(event.to).filter((resource) => resource.priority >= 0);
+    return cluster.forward(event, targets, alone && hops === 0 ? 'reroute' : 'copy', hops);
+  }
+
+  /** Fires 'message/routed' once the message reached `delivered` and `deliveredRemote` (none when stored offline). */
+  private routed(event: StanzaEvent, delivered: ClientSession[], deliveredRemote: string[] = []): Promise<void> {
+    return this.notify('message/routed', { ...event, delivered, deliveredRemote }, event.origin?.log ?? this.server.log);
   }
 
   /**
@@ -144,7 +190,8 @@ export class Router {
     }
   }
 
-  private deliver(session: ClientSession, event: StanzaEvent): void {
+  /** Writes a routed stanza to a session of this node. */
+  deliver(session: ClientSession, event: StanzaEvent): void {
     session.send(event.stanza);
     if (event.stanza.name === 'message') {
       void this.server.hooks
@@ -199,6 +246,7 @@ export class Router {
 
   private async accountExists(to: JID): Promise<boolean> {
     if (this.server.sessions.resources(to).length > 0) return true;
+    if ((this.server.cluster?.resources(to).length ?? 0) > 0) return true;
     return this.server.storage.accounts.exists(to.domain, to.local);
   }
 }

@@ -1,10 +1,29 @@
 import type { JID } from '@parley/xmpp';
 import type { ClientSession } from '../c2s/session.js';
 
+/** Told about each bound session's arrival, presence changes and departure (the cluster registry listens). */
+export interface SessionListener {
+  added(session: ClientSession): void;
+  /** Resolves once the change is visible to other nodes. */
+  changed(session: ClientSession): Promise<void> | void;
+  removed(session: ClientSession): void;
+}
+
 /** The bound sessions of this process, by bare JID and resource. */
 export class SessionRegistry {
   private readonly byBare = new Map<string, Map<string, ClientSession>>();
+  private readonly listeners: SessionListener[] = [];
   private total = 0;
+
+  listen(listener: SessionListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Reports that `session` changed its presence or priority; resolves once the listeners recorded it. */
+  async changed(session: ClientSession): Promise<void> {
+    if (!session.jid || this.get(session.jid) !== session) return;
+    await Promise.all(this.listeners.map((listener) => listener.changed(session)));
+  }
 
   add(session: ClientSession): void {
     const jid = session.jid!;
@@ -16,6 +35,7 @@ export class SessionRegistry {
     }
     if (!resources.has(jid.resource)) this.total++;
     resources.set(jid.resource, session);
+    for (const listener of this.listeners) listener.added(session);
   }
 
   remove(session: ClientSession): void {
@@ -27,6 +47,7 @@ export class SessionRegistry {
     resources.delete(jid.resource);
     this.total--;
     if (resources.size === 0) this.byBare.delete(key);
+    for (const listener of this.listeners) listener.removed(session);
   }
 
   get(full: JID): ClientSession | undefined {

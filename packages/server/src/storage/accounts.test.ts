@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { AccountExistsError, AccountNotFoundError, openStorage } from './index.js';
+import { openTestStorage } from '../../../../test/support/storage.js';
+import { AccountExistsError, AccountNotFoundError } from './index.js';
 import type { Storage, StoredScramCredential } from './index.js';
 
 const HOST = 'example.test';
@@ -70,7 +71,7 @@ async function fillAccount(host: string, username: string): Promise<void> {
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-accounts-'));
-  storage = await openStorage({ driver: 'sqlite', path: join(dir, 'parley.db') });
+  storage = await openTestStorage(join(dir, 'parley.db'));
 });
 
 afterEach(async () => {

@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 
 import type { CredentialsTable, Database, ScramHash } from './schema.js';
+import { containsText } from './text-search.js';
 
 /** A stored SCRAM credential (RFC 5802). It contains derived keys, never the password. */
 export interface StoredScramCredential {
@@ -198,9 +198,7 @@ export class AccountRepository {
       query = query.where('username', '>', options.after);
     }
     if (options.search !== undefined && options.search !== '') {
-      const pattern = `%${escapeLikePattern(options.search)}%`;
-      // SQLite has no default LIKE escape character, so name one explicitly.
-      query = query.where(sql<boolean>`${sql.ref('username')} like ${pattern} escape '!'`);
+      query = query.where(containsText('username', options.search));
     }
 
     const rows = await query.execute();
@@ -238,11 +236,6 @@ export async function insertCredentials(
     server_key: credential.serverKey.toString('base64'),
   }));
   await trx.insertInto('credentials').values(rows).execute();
-}
-
-/** Escapes LIKE wildcards with '!' so `_` and `%` in usernames match literally. */
-function escapeLikePattern(text: string): string {
-  return text.replace(/[!%_]/g, (char) => `!${char}`);
 }
 
 function toAccountInfo(row: { username: string; created_at: number | string; disabled: number }): AccountInfo {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openStorage } from './index.js';
+import { openTestStorage } from '../../../../test/support/storage.js';
 import type { Storage } from './index.js';
 
 const NOW = 1_700_000_000_000;
@@ -8,7 +8,7 @@ const NOW = 1_700_000_000_000;
 let storage: Storage;
 
 beforeEach(async () => {
-  storage = await openStorage({ driver: 'sqlite', path: ':memory:' });
+  storage = await openTestStorage(':memory:');
 });
 
 afterEach(async () => {

@@ -6,8 +6,9 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { openTestStorage } from '../../../../test/support/storage.js';
 import { BatchWriter } from './batch-writer.js';
-import { openStorage } from './index.js';
+import { addAutoIncrementKey } from './db.js';
 import type { Database, Storage } from './index.js';
 
 let dir: string;
@@ -15,8 +16,11 @@ let storage: Storage;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-batch-'));
-  storage = await openStorage({ driver: 'sqlite', path: join(dir, 'parley.db') });
-  await sql`create table items (n integer primary key autoincrement, v text not null unique)`.execute(storage.db);
+  storage = await openTestStorage(join(dir, 'parley.db'));
+  const table = (storage.db as Kysely<unknown>).schema.createTable('items');
+  await addAutoIncrementKey(table, 'n', storage.dialect)
+    .addColumn('v', 'text', (col) => col.notNull().unique())
+    .execute();
 });
 
 afterEach(async () => {
@@ -82,15 +86,11 @@ describe('BatchWriter', () => {
 
   it('runs a full batch before the next macrotask', async () => {
     const writer = new BatchWriter(storage.db, { maxBatch: 3 });
-    let ticked = false;
-    setImmediate(() => (ticked = true));
-    const seen: boolean[] = [];
-    const record = (value: string) => async (trx: Kysely<Database>) => {
-      seen.push(ticked);
-      return insert(value)(trx);
-    };
-    await Promise.all(['a', 'b', 'c'].map((value) => writer.write(record(value))));
-    expect(seen).toEqual([false, false, false]);
+    const writes = ['a', 'b', 'c'].map((value) => writer.write(insert(value)));
+    // The third write took the batch out of the queue at once, without waiting for a macrotask.
+    expect(writer.pending).toBe(0);
+    await Promise.all(writes);
+    expect(await stored()).toEqual(['a', 'b', 'c']);
   });
 
   it('runs a partial batch on the next macrotask', async () => {
@@ -98,10 +98,13 @@ describe('BatchWriter', () => {
     let ticked = false;
     setImmediate(() => (ticked = true));
     let seen: boolean | undefined;
-    await writer.write(async (trx) => {
+    const write = writer.write(async (trx) => {
       seen = ticked;
       return insert('a')(trx);
     });
+    // A lone write waits in the queue for the next macrotask.
+    expect(writer.pending).toBe(1);
+    await write;
     expect(seen).toBe(true);
   });
 

@@ -30,6 +30,7 @@ const MIGRATION_NAMES = [
   '0016_fast_tokens',
   '0017_push',
   '0018_account_outbox',
+  '0019_uploads',
 ];
 
 let dir: string;
@@ -124,12 +125,6 @@ describe('openStorage', () => {
     opened.push(storage);
     await storage.accounts.create(HOST, 'alice', []);
     expect(await storage.accounts.exists(HOST, 'alice')).toBe(true);
-  });
-
-  it('rejects postgres driver', async () => {
-    await expect(openStorage({ driver: 'postgres', connectionString: 'postgres://127.0.0.1/parley' })).rejects.toThrow(
-      /not supported yet/,
-    );
   });
 });
 

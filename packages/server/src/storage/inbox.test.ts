@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openStorage } from './index.js';
+import { openTestStorage } from '../../../../test/support/storage.js';
 import type { InboxConversation, InboxFilter, InboxMessage, InboxOwner, Storage } from './index.js';
 import { InboxRepository, inboxCursor, parseInboxCursor } from './inbox.js';
 
@@ -21,7 +21,7 @@ let writer: InboxRepository;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-inbox-'));
-  storage = await openStorage({ driver: 'sqlite', path: join(dir, 'parley.db') });
+  storage = await openTestStorage(join(dir, 'parley.db'));
   for (const username of ['alice', 'bob', 'carol']) await storage.accounts.create(HOST, username, []);
   writer = storage.inbox;
 });

@@ -17,6 +17,8 @@ import { MucRoomRepository } from './muc-rooms.js';
 import { OfflineRepository } from './offline.js';
 import { OrgGroupRepository } from './org-groups.js';
 import { PepRepository } from './pep.js';
+import { openPostgres } from './postgres.js';
+import type { PostgresConnection } from './postgres.js';
 import { PrivateStorageRepository } from './private-storage.js';
 import { ProfileRepository } from './profiles.js';
 import { RosterRepository } from './roster.js';
@@ -56,6 +58,8 @@ export type { OfflineMessage } from './offline.js';
 export { OrgGroupInUseError, OrgGroupRepository } from './org-groups.js';
 export type { OrgGroup, OrgGroupPage } from './org-groups.js';
 export { PepRepository } from './pep.js';
+export { DatabaseUnavailableError, describeTarget } from './postgres.js';
+export type { PostgresConnection } from './postgres.js';
 export type { PepPublishOptions, StoredPepItem, StoredPepNode } from './pep.js';
 export { PrivateStorageRepository, privateStorageKey } from './private-storage.js';
 export { ProfileRepository } from './profiles.js';
@@ -122,32 +126,49 @@ export interface SqliteStorageOptions {
   path: string;
 }
 
-/** PostgreSQL connection, accepted by the type but not supported yet. */
-export interface PostgresStorageOptions {
+/** PostgreSQL connection: a URL, with the password in it or apart. */
+export interface PostgresStorageOptions extends PostgresConnection {
   driver: 'postgres';
-  connectionString: string;
 }
 
 /** Storage backend selection. */
 export type StorageOptions = SqliteStorageOptions | PostgresStorageOptions;
 
+/** The `[storage]` section of the configuration. */
+export interface StorageConfig {
+  driver: DialectName;
+  path: string;
+  url: string;
+  password: string;
+  pool_size: number;
+}
+
+/** Builds storage options from the `[storage]` configuration section. `onIdleError` receives PostgreSQL's dropped idle connections. */
+export function storageOptionsFrom(config: StorageConfig, onIdleError?: (error: Error) => void): StorageOptions {
+  if (config.driver === 'sqlite') return { driver: 'sqlite', path: config.path };
+  return { driver: 'postgres', url: config.url, password: config.password, poolSize: config.pool_size, onIdleError };
+}
+
 /** Opens the database, runs pending migrations and returns the repositories. */
 export async function openStorage(options: StorageOptions): Promise<Storage> {
   if (options.driver === 'postgres') {
-    // TODO: open a Kysely PostgresDialect over a pg Pool here and pass dialect 'postgres' to migrateToLatest.
-    throw new Error("Storage driver 'postgres' is not supported yet. Use driver 'sqlite'.");
+    const db = await openPostgres(options);
+    await migrateOrClose(db, 'postgres');
+    return createStorage(db, 'postgres');
   }
 
-  const dialect: DialectName = 'sqlite';
   const { db, statements } = openSqlite(options.path);
+  await migrateOrClose(db, 'sqlite');
+  return createStorage(db, 'sqlite', statements);
+}
+
+async function migrateOrClose(db: Kysely<Database>, dialect: DialectName): Promise<void> {
   try {
     await migrateToLatest(db, dialect);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-
-  return createStorage(db, dialect, statements);
 }
 
 /** `statements` serve the hot paths on SQLite; other dialects build every query with Kysely. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openStorage } from './index.js';
+import { openTestStorage, testStorageOptions } from '../../../../test/support/storage.js';
 import type { NewInvite, Storage } from './index.js';
 
 const HOST = 'example.test';
@@ -35,11 +35,12 @@ function invite(fields: Partial<NewInvite> = {}): NewInvite {
  * the invite `attempts` times through its own connection, and resolves with
  * how many consumes succeeded.
  */
-function consumeInChild(startAt: number, attempts: number): Promise<number> {
+async function consumeInChild(startAt: number, attempts: number): Promise<number> {
+  const options = await testStorageOptions(path);
   const storageUrl = new URL('./index.ts', import.meta.url).href;
   const script = `
     const { openStorage } = await import(${JSON.stringify(storageUrl)});
-    const storage = await openStorage({ driver: 'sqlite', path: ${JSON.stringify(path)} });
+    const storage = await openStorage(${JSON.stringify(options)});
     while (Date.now() < ${startAt}) await new Promise((resolve) => setTimeout(resolve, 1));
     let wins = 0;
     for (let i = 0; i < ${attempts}; i++) {
@@ -70,7 +71,7 @@ function consumeInChild(startAt: number, attempts: number): Promise<number> {
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-invites-'));
   path = join(dir, 'parley.db');
-  storage = await openStorage({ driver: 'sqlite', path });
+  storage = await openTestStorage(path);
 });
 
 afterEach(async () => {
@@ -111,7 +112,7 @@ describe('InviteRepository.create', () => {
 
   it('rejects duplicate token hash', async () => {
     await storage.invites.create(invite());
-    await expect(storage.invites.create(invite())).rejects.toThrow(/UNIQUE/);
+    await expect(storage.invites.create(invite())).rejects.toThrow(/unique/i);
   });
 });
 
@@ -163,7 +164,7 @@ describe('InviteRepository.consume', () => {
 
   it('lets exactly maxUses of 20 concurrent consumes win', async () => {
     await storage.invites.create(invite({ maxUses: 3 }));
-    const second = await openStorage({ driver: 'sqlite', path });
+    const second = await openTestStorage(path);
     extraHandles.push(second);
 
     const attempts = Array.from({ length: 20 }, (_, index) =>

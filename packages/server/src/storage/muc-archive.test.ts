@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openStorage, roomKeyString } from './index.js';
+import { openTestStorage } from '../../../../test/support/storage.js';
+import { roomKeyString } from './index.js';
 import type { MucArchiveFilter, NewMucArchiveEntry, RoomKey, Storage } from './index.js';
 
 const SERVICE = 'conference.example.test';
@@ -30,7 +31,7 @@ async function createRoom(room: RoomKey): Promise<void> {
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-muc-archive-'));
-  storage = await openStorage({ driver: 'sqlite', path: join(dir, 'parley.db') });
+  storage = await openTestStorage(join(dir, 'parley.db'));
   await createRoom(TEAM);
   await createRoom(LOBBY);
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openStorage } from './index.js';
+import { openTestStorage } from '../../../../test/support/storage.js';
 import type { Storage, StoredRoom } from './index.js';
 
 const SERVICE = 'conference.example.test';
@@ -15,7 +15,7 @@ let storage: Storage;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-muc-rooms-'));
-  storage = await openStorage({ driver: 'sqlite', path: join(dir, 'parley.db') });
+  storage = await openTestStorage(join(dir, 'parley.db'));
 });
 
 afterEach(async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openStorage } from './index.js';
+import { openTestStorage } from '../../../../test/support/storage.js';
 import type { Storage } from './index.js';
 
 const HOST = 'example.test';
@@ -29,7 +29,7 @@ function expectedStanzas(username: string): string[] {
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-offline-'));
-  storage = await openStorage({ driver: 'sqlite', path: join(dir, 'parley.db') });
+  storage = await openTestStorage(join(dir, 'parley.db'));
   for (const username of [USER, 'bob', 'carol']) {
     await storage.accounts.create(HOST, username, []);
   }

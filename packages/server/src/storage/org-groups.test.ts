@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { OrgGroupInUseError, openStorage } from './index.js';
+import { openTestStorage } from '../../../../test/support/storage.js';
+import { OrgGroupInUseError } from './index.js';
 import type { OrgGroup, Storage } from './index.js';
 
 const HOST = 'example.test';
@@ -13,7 +14,7 @@ function group(id: string, fields: Partial<OrgGroup> = {}): OrgGroup {
 }
 
 beforeEach(async () => {
-  storage = await openStorage({ driver: 'sqlite', path: ':memory:' });
+  storage = await openTestStorage(':memory:');
   for (const username of ['alice', 'bob']) await storage.accounts.create(HOST, username, [], NOW);
 });
 

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openStorage, privateStorageKey } from './index.js';
+import { openTestStorage } from '../../../../test/support/storage.js';
+import { privateStorageKey } from './index.js';
 import type { Storage } from './index.js';
 
 const HOST = 'example.test';
@@ -17,7 +18,7 @@ let storage: Storage;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-private-'));
-  storage = await openStorage({ driver: 'sqlite', path: join(dir, 'parley.db') });
+  storage = await openTestStorage(join(dir, 'parley.db'));
   await storage.accounts.create(HOST, USER, []);
   await storage.accounts.create(HOST, 'bob', []);
 });

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openStorage } from './index.js';
+import { openTestStorage } from '../../../../test/support/storage.js';
 import type { AccountProfile, Storage } from './index.js';
 
 const HOST = 'example.test';
@@ -13,7 +13,7 @@ function profile(username: string, fields: Partial<AccountProfile> = {}): Accoun
 }
 
 beforeEach(async () => {
-  storage = await openStorage({ driver: 'sqlite', path: ':memory:' });
+  storage = await openTestStorage(':memory:');
   for (const username of ['alice', 'bob', 'carol']) await storage.accounts.create(HOST, username, [], NOW);
 });
 
@@ -40,7 +40,7 @@ describe('ProfileRepository', () => {
 
   it('rejects an external id of another account', async () => {
     await storage.profiles.upsert(profile('alice', { externalId: 'E1' }));
-    await expect(storage.profiles.upsert(profile('bob', { externalId: 'E1' }))).rejects.toThrow(/UNIQUE/);
+    await expect(storage.profiles.upsert(profile('bob', { externalId: 'E1' }))).rejects.toThrow(/unique/i);
   });
 
   it('allows many profiles without external id', async () => {

@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
 import type { Kysely, Selectable } from 'kysely';
 
 import type { AccountProfilesTable, Database } from './schema.js';
+import { containsText } from './text-search.js';
 
 /** Organisation data of one account: its id in the organisation's own system, contact data and department. */
 export interface AccountProfile {
@@ -126,13 +126,8 @@ export class ProfileRepository {
     if (options.after !== undefined) query = query.where('a.username', '>', options.after);
     if (options.department !== undefined) query = query.where('p.department', '=', options.department);
     if (options.search !== undefined && options.search !== '') {
-      const pattern = `%${escapeLikePattern(options.search)}%`;
-      // SQLite has no default LIKE escape character, so name one explicitly.
-      query = query.where((eb) =>
-        eb.or(
-          (['a.username', 'p.display_name', 'p.email', 'p.external_id'] as const).map((column) => sql<boolean>`${sql.ref(column)} like ${pattern} escape '!'`),
-        ),
-      );
+      const search = options.search;
+      query = query.where((eb) => eb.or((['a.username', 'p.display_name', 'p.email', 'p.external_id'] as const).map((column) => containsText(column, search))));
     }
 
     const rows = await query.execute();
@@ -211,11 +206,6 @@ export class ProfileRepository {
       .onConflict((oc) => oc.columns(['host', 'username']).doUpdateSet({ legacy_hash_sha256: digest }))
       .execute();
   }
-}
-
-/** Escapes LIKE wildcards with '!' so `_` and `%` match literally. */
-function escapeLikePattern(text: string): string {
-  return text.replace(/[!%_]/g, (char) => `!${char}`);
 }
 
 function toProfile(row: Selectable<AccountProfilesTable>): AccountProfile {

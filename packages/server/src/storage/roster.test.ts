@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openStorage } from './index.js';
+import { openTestStorage } from '../../../../test/support/storage.js';
 import type { RosterItem, Storage } from './index.js';
 
 const HOST = 'example.test';
@@ -34,7 +34,7 @@ function contacts(items: RosterItem[]): string[] {
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-roster-'));
-  storage = await openStorage({ driver: 'sqlite', path: join(dir, 'parley.db') });
+  storage = await openTestStorage(join(dir, 'parley.db'));
   await storage.accounts.create(HOST, USER, []);
   await storage.accounts.create(HOST, 'bob', []);
 });
@@ -86,7 +86,7 @@ describe('RosterRepository.put', () => {
   });
 
   it('rejects unknown account', async () => {
-    await expect(storage.roster.put(HOST, 'nobody', item('a@example.test'))).rejects.toThrow(/FOREIGN KEY/);
+    await expect(storage.roster.put(HOST, 'nobody', item('a@example.test'))).rejects.toThrow(/foreign key/i);
   });
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openStorage } from './index.js';
+import { openTestStorage } from '../../../../test/support/storage.js';
 import type { NewUploadSlot, Storage } from './index.js';
 
 const HOST = 'example.test';
@@ -25,7 +25,7 @@ async function storedFile(id: string, size: number, storedAt: number, username =
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-uploads-'));
-  storage = await openStorage({ driver: 'sqlite', path: join(dir, 'parley.db') });
+  storage = await openTestStorage(join(dir, 'parley.db'));
   await storage.accounts.create(HOST, 'alice', []);
   await storage.accounts.create(HOST, 'bob', []);
 });

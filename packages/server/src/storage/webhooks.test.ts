@@ -4,7 +4,7 @@ import { join } from 'node:path';
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { openStorage } from './index.js';
+import { openTestStorage } from '../../../../test/support/storage.js';
 import type { NewWebhookEndpoint, QueuedEvent, Storage } from './index.js';
 
 const NOW = 1_700_000_000_000;
@@ -22,7 +22,7 @@ function event(type: string, id = `evt-${type}`, createdAt = NOW): QueuedEvent {
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'parley-webhooks-'));
-  storage = await openStorage({ driver: 'sqlite', path: join(dir, 'db.sqlite') });
+  storage = await openTestStorage(join(dir, 'db.sqlite'));
 });
 
 afterEach(async () => {
@@ -158,7 +158,7 @@ describe('webhook queue', () => {
   it('keeps the queue across a reopen', async () => {
     await storage.webhooks.enqueue(event('account/created'));
     await storage.close();
-    storage = await openStorage({ driver: 'sqlite', path: join(dir, 'db.sqlite') });
+    storage = await openTestStorage(join(dir, 'db.sqlite'));
     expect(await storage.webhooks.due(NOW, 10)).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { sql } from 'kysely';
 
 import type { ServerContext } from '../../core/context.js';
 
@@ -13,7 +14,7 @@ const StatsSchema = Type.Object({
   archive: Type.Object({
     messages: Type.Integer({ description: 'Messages in user archives' }),
     room_messages: Type.Integer({ description: 'Messages in room archives' }),
-    database_bytes: Type.Integer({ description: 'Size of the database file and its write-ahead log' }),
+    database_bytes: Type.Integer({ description: 'Size of the SQLite file and its write-ahead log, or of the PostgreSQL database' }),
   }),
   uptime_s: Type.Number({ description: 'Seconds since the server process started' }),
   memory: Type.Object({
@@ -38,7 +39,7 @@ export async function statsRoutes(app: FastifyInstance, opts: { server: ServerCo
       archive: {
         messages: await countRows(server, 'archive_messages'),
         room_messages: await countRows(server, 'muc_archive_messages'),
-        database_bytes: await databaseBytes(server.config.storage.path),
+        database_bytes: server.storage.dialect === 'postgres' ? await postgresBytes(server) : await databaseBytes(server.config.storage.path),
       },
       uptime_s: Math.round(process.uptime() * 10) / 10,
       memory: { rss_bytes: memory.rss, heap_used_bytes: memory.heapUsed, heap_total_bytes: memory.heapTotal, external_bytes: memory.external },
@@ -52,6 +53,12 @@ async function countRows(server: ServerContext, table: 'muc_rooms' | 'archive_me
     .select((eb) => eb.fn.countAll().as('count'))
     .executeTakeFirstOrThrow();
   return Number(row.count);
+}
+
+/** Returns the disk space of the server's PostgreSQL database. */
+async function postgresBytes(server: ServerContext): Promise<number> {
+  const result = await sql<{ size: number }>`select pg_database_size(current_database()) as size`.execute(server.storage.db);
+  return Number(result.rows[0]?.size ?? 0);
 }
 
 /** Sums the SQLite file and its -wal file; 0 for an in-memory database. */

@@ -1,5 +1,5 @@
 /** The routing side of message carbons (XEP-0280): which resources get which copies. */
-import { type Element, StanzaError } from '@parley/xmpp';
+import { type Element, type JID, StanzaError } from '@parley/xmpp';
 import type { ServerContext } from '../../core/context.js';
 import type { OutboundEvent, RoutedMessageEvent, StanzaEvent } from '../../core/events.js';
 import { archiveIdOf } from '../mam/ids.js';
@@ -45,7 +45,9 @@ export class Carbons {
 
     const others = this.server.sessions.resources(sender).filter((candidate) => candidate !== session);
     const archiveId = archiveIdOf(stanza, sender.bare().toString());
-    sendCopies('sent', sentOriginal(stanza, sender, archiveId), sender, others);
+    const original = sentOriginal(stanza, sender, archiveId);
+    sendCopies('sent', original, sender, others);
+    this.relay('sent', original, sender, []);
   }
 
   /**
@@ -60,7 +62,16 @@ export class Carbons {
     // NOTE: a session that enabled carbons but has not sent initial presence also gets a copy of
     // a message stored offline, and gets the stored message again after its initial presence.
     const others = this.server.sessions.resources(user).filter((candidate) => !event.delivered.includes(candidate));
-    sendCopies('received', event.stanza.clone(), user, others);
+    const original = event.stanza.clone();
+    sendCopies('received', original, user, others);
+    this.relay('received', original, user, event.deliveredRemote ?? []);
+  }
+
+  /** Sends the copies for the user's resources on other cluster nodes, except `exclude` (full JIDs). */
+  private relay(direction: CarbonDirection, original: Element, user: JID, exclude: string[]): void {
+    this.server.cluster
+      ?.relayCarbons(direction, original, user, exclude)
+      .catch((err: unknown) => this.server.log.warn({ err }, 'relaying carbon copies to other cluster nodes failed'));
   }
 
   private eligible(message: Element, direction: CarbonDirection): boolean {

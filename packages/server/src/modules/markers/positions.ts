@@ -29,6 +29,9 @@ export function isLocalAccount(server: ServerContext, jid: JID): boolean {
  */
 export async function findMarkedMessage(server: ServerContext, owner: JID, peer: JID, ref: string): Promise<string | undefined> {
   const { archive, db } = server.storage;
+  // The marked message may still wait in the batch writer. SQLite's one connection made reads
+  // wait for it, but a PostgreSQL pool reads on another connection at once.
+  await server.storage.batch.drained();
   const byClientId = await archive.findReferenced(db, owner.domain, owner.local, peer.toString(), peer.toString(), ref);
   if (byClientId !== undefined) return byClientId.stanzaId;
   return (await isInAccountArchive(server, owner, peer, ref)) ? ref : undefined;
@@ -37,6 +40,7 @@ export async function findMarkedMessage(server: ServerContext, owner: JID, peer:
 /** True when `owner`'s archive contains `stanzaId` in the conversation with `conversation` (a bare JID). */
 export async function isInAccountArchive(server: ServerContext, owner: JID, conversation: JID, stanzaId: string): Promise<boolean> {
   const { archive } = server.storage;
+  await server.storage.batch.drained();
   const key = (await archive.keysOf(owner.domain, owner.local, [stanzaId])).get(stanzaId);
   if (key === undefined) return false;
   return (await archive.count(owner.domain, owner.local, { with: { bare: conversation.toString() }, keys: [key] })) === 1;
@@ -44,6 +48,7 @@ export async function isInAccountArchive(server: ServerContext, owner: JID, conv
 
 /** True when the archive of `room`, a local room, contains `stanzaId`. */
 export async function isInRoomArchive(server: ServerContext, room: JID, stanzaId: string): Promise<boolean> {
+  await server.storage.batch.drained();
   const found = await server.storage.mucArchive.findByStanzaId(server.storage.db, { service: room.domain, room: room.local }, stanzaId);
   return found !== undefined;
 }

@@ -15,9 +15,11 @@ export async function publishAvailable(server: ServerContext, session: ClientSes
   const presence = readdress(stanza, session.jid!, undefined);
   session.presence = presence;
   session.priority = readPriority(presence);
+  // Other cluster nodes record the presence before anyone gets it, so they route to the session as soon as its contacts could.
+  await server.sessions.changed(session);
 
   await sendToSubscribers(server, session, presence);
-  sendToOwnResources(server, session, presence);
+  await sendToOwnResources(server, session, presence);
   if (initial) await startSession(server, session);
 }
 
@@ -30,11 +32,12 @@ export async function publishUnavailable(server: ServerContext, session: ClientS
   const wasAvailable = session.presence !== undefined;
   const presence = readdress(stanza, session.jid!, undefined);
   session.presence = undefined;
+  await server.sessions.changed(session);
 
   let reached = new Set<string>();
   if (wasAvailable) {
     reached = await sendToSubscribers(server, session, presence);
-    sendToOwnResources(server, session, presence);
+    await sendToOwnResources(server, session, presence);
   }
   await sendToDirected(server, session, presence, reached);
 }
@@ -55,11 +58,16 @@ async function sendToSubscribers(server: ServerContext, session: ClientSession, 
 }
 
 /** RFC 6121 4.2.2 and 4.4.2: the account's available resources, the sender included, see its presence. */
-function sendToOwnResources(server: ServerContext, session: ClientSession, presence: Element): void {
+async function sendToOwnResources(server: ServerContext, session: ClientSession, presence: Element): Promise<void> {
   const from = session.jid!;
   const targets = new Set([...server.sessions.available(from.bare()), session]);
   for (const target of targets) {
     if (target.jid) target.send(readdress(presence, from, target.jid));
+  }
+
+  const { cluster } = server;
+  for (const remote of cluster?.available(from) ?? []) {
+    await cluster!.forward({ stanza: readdress(presence, from, remote.jid), from, to: remote.jid }, [remote], 'copy');
   }
 }
 

@@ -29,6 +29,7 @@ export async function receiveSubscription(server: ServerContext, event: StanzaEv
 
   if (decision.deliver) {
     for (const session of server.sessions.available(user)) session.send(stanza);
+    await server.cluster?.forward({ stanza, from: contact, to: user }, server.cluster.available(user), 'copy');
   }
   if (decision.approve) await approveForUser(server, user, contact);
   if (type === 'unsubscribe' && change.before !== null && hasFrom(change.before.subscription)) {

@@ -28,6 +28,8 @@ export async function replyToProbe(server: ServerContext, contact: JID, requeste
  * Fetches the presence of the user's contacts for a session that just became available
  * (RFC 6121 4.2.2). For a local contact this server is also the contact's server, so it
  * handles the probe itself and sends the replies straight to the new session's full JID.
+ * A contact of another domain gets a probe from the user's bare JID (RFC 6121 4.3.1), and
+ * its server's replies reach the user's available resources.
  */
 export async function probeContacts(server: ServerContext, session: ClientSession): Promise<void> {
   const user = session.jid!;
@@ -35,8 +37,8 @@ export async function probeContacts(server: ServerContext, session: ClientSessio
   const contacts = new Set([...subscriptions.map((item) => item.contact), ...(await sharedContactsOf(server, user)).keys()]);
   for (const item of contacts) {
     const contact = JID.parseOrNull(item);
-    // TODO: probe contacts of other domains once the server has server-to-server connections.
-    if (contact === null || contact.domain !== server.config.domain || contact.local === '') continue;
-    await replyToProbe(server, contact, user);
+    if (contact === null || contact.local === '') continue;
+    if (contact.domain === server.config.domain) await replyToProbe(server, contact, user);
+    else if (server.config.s2s.enabled && !server.router.serves(contact.domain)) await server.router.route(presenceOfType('probe', user.bare(), contact.bare()), user.bare(), contact.bare());
   }
 }

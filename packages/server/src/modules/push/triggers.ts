@@ -36,6 +36,8 @@ export class PushTriggers {
     const content = pushContentOf(stanza);
     if (content === undefined) return;
 
+    // TODO: devices of sessions on other cluster nodes; those nodes keep the ties to their sessions.
+    if (event.delivered.length === 0 && (event.deliveredRemote?.length ?? 0) > 0) return;
     let selection: DeviceSelection;
     if (event.delivered.length === 0) {
       selection = { kind: 'not-connected' };

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Kysely, Migration } from 'kysely';
 
 import type { DialectName } from '../db.js';
@@ -8,7 +9,7 @@ import type { DialectName } from '../db.js';
  * field. Both cascade from `accounts`; the directory module rebuilds an account's rows
  * whenever its profile or its department's name changes.
  */
-export function directoryMigration(_dialect: DialectName): Migration {
+export function directoryMigration(dialect: DialectName): Migration {
   return {
     async up(db: Kysely<unknown>): Promise<void> {
       await db.schema
@@ -28,12 +29,14 @@ export function directoryMigration(_dialect: DialectName): Migration {
       await db.schema.createIndex('directory_entries_department_idx').ifNotExists().on('directory_entries').columns(['host', 'department_id']).execute();
 
       // The primary key serves prefix searches: host and field by equality, term by range.
+      // The range needs binary order, which PostgreSQL gives only with the C collation.
+      const termType = dialect === 'postgres' ? sql`text collate "C"` : 'text';
       await db.schema
         .createTable('directory_terms')
         .ifNotExists()
         .addColumn('host', 'text', (col) => col.notNull())
         .addColumn('field', 'text', (col) => col.notNull())
-        .addColumn('term', 'text', (col) => col.notNull())
+        .addColumn('term', termType, (col) => col.notNull())
         .addColumn('username', 'text', (col) => col.notNull())
         .addPrimaryKeyConstraint('directory_terms_pk', ['host', 'field', 'term', 'username'])
         .addForeignKeyConstraint('directory_terms_account_fk', ['host', 'username'], 'accounts', ['host', 'username'], (fk) => fk.onDelete('cascade'))

@@ -1,0 +1,178 @@
+import { hostname } from 'node:os';
+import { type Element, type JID, StreamError, serialize } from '@parley/xmpp';
+import type { ClientSession } from '../c2s/session.js';
+import type { Config } from '../config.js';
+import type { ServerContext } from '../core/context.js';
+import type { StanzaEvent } from '../core/events.js';
+import type { CarbonDirection } from '../modules/carbons/eligibility.js';
+import { ClusterBus } from './bus.js';
+import type { ClusterEvent, DeliveryMode, NodeMessage, ResourceEntry } from './messages.js';
+import { NodeHealth } from './node-health.js';
+import { ClusterRegistry, type RemoteResource } from './registry.js';
+import { RemoteDelivery } from './remote-delivery.js';
+
+// TODO: MUC room leases (one node hosts each room), stream management resumption on another
+// node, inbox and marker pushes, roster, blocking and PEP pushes to resources on other nodes,
+// and `bench --cluster` are later parts of the cluster work.
+
+/**
+ * This node's part in a cluster of servers that share a database and route through Redis:
+ * the session registry of every node, stanzas and carbon copies to resources on other
+ * nodes, and resource conflicts between nodes.
+ */
+export class Cluster {
+  private readonly bindTimes = new WeakMap<ClientSession, number>();
+  /** This node's own registry writes, one after another, so that their events keep their order. */
+  private writes: Promise<void> = Promise.resolve();
+  private readonly health: NodeHealth;
+  private readonly delivery: RemoteDelivery;
+  private readonly registry: ClusterRegistry;
+
+  private constructor(
+    private readonly server: ServerContext,
+    private readonly bus: ClusterBus,
+    readonly nodeId: string,
+  ) {
+    const { cluster } = server.config;
+    this.registry = new ClusterRegistry(bus, nodeId, cluster.expiry_ms, server.log);
+    this.health = new NodeHealth(this.registry, cluster.heartbeat_ms, server.log, () => this.republish());
+    this.delivery = new RemoteDelivery(server, bus);
+  }
+
+  /**
+   * Connects to Redis, removes what a crash of this node id left there, loads the other
+   * nodes' sessions and starts the heartbeat. Call before the listeners start.
+   */
+  static async start(server: ServerContext): Promise<Cluster> {
+    const nodeId = nodeIdOf(server.config);
+    const log = server.log.child({ node: nodeId });
+    // What arrives before the object exists (nothing is published to a new node yet) is dropped.
+    const ready: { cluster?: Cluster } = {};
+    const bus = await ClusterBus.connect(server.config.cluster.redis_url, nodeId, log, {
+      event: (event) => ready.cluster?.onEvent(event),
+      message: (message) => ready.cluster?.onMessage(message),
+    });
+    const cluster = new Cluster(server, bus, nodeId);
+    ready.cluster = cluster;
+    try {
+      await cluster.registry.clearOwn();
+      await cluster.registry.loadAll();
+      await cluster.registry.heartbeat();
+    } catch (err) {
+      await bus.close();
+      throw err;
+    }
+    cluster.health.start();
+    server.sessions.listen({
+      added: (session) => cluster.onSessionAdded(session),
+      changed: (session) => cluster.queueWrite(session),
+      removed: (session) => cluster.onSessionRemoved(session),
+    });
+    if (server.config.muc.enabled) log.warn('cluster: each node keeps its own MUC rooms; occupants of one room on different nodes do not see each other yet');
+    log.info({ nodes: cluster.registry.liveNodes() }, 'cluster: joined');
+    return cluster;
+  }
+
+  /** Resources of the account `bare` on other nodes. */
+  resources(bare: JID): RemoteResource[] {
+    return this.registry.resources(bare);
+  }
+
+  /** Available resources of `bare` on other nodes. */
+  available(bare: JID): RemoteResource[] {
+    return this.registry.available(bare);
+  }
+
+  /** Finds the other node's resource with the full JID `full`, if a node has it. */
+  locate(full: JID): RemoteResource | undefined {
+    return this.registry.locate(full);
+  }
+
+  /** Sends a routed stanza to resources on other nodes; returns the full JIDs whose nodes took it. */
+  forward(event: StanzaEvent, targets: RemoteResource[], mode: DeliveryMode, hops = 0): Promise<string[]> {
+    if (targets.length === 0) return Promise.resolve([]);
+    return this.delivery.forward(event, targets, mode, hops);
+  }
+
+  /** Sends carbon copies to the resources of `user` on other nodes, except the full JIDs in `exclude`. */
+  async relayCarbons(direction: CarbonDirection, original: Element, user: JID, exclude: string[]): Promise<void> {
+    const nodes = new Set(this.registry.resources(user).map((resource) => resource.node));
+    if (nodes.size > 0) await this.delivery.relayCarbons(direction, original, user, [...nodes], exclude);
+  }
+
+  /** Resolves once this node's registry writes so far are done. */
+  settled(): Promise<void> {
+    return this.writes;
+  }
+
+  /** Stops the heartbeat, removes this node's entries and disconnects; call once the sessions ended. */
+  async stop(): Promise<void> {
+    this.health.stop();
+    await this.writes;
+    await this.registry.clearOwn().catch((err: unknown) => this.server.log.warn({ err }, 'cluster: removing this node from Redis failed'));
+    await this.bus.close();
+  }
+
+  /** Writes every local session again, after this node's hash went missing from Redis. */
+  private republish(): void {
+    const sessions = [...this.server.sessions.all()];
+    if (sessions.length === 0) return;
+    this.server.log.warn({ node: this.nodeId, sessions: sessions.length }, 'cluster: this node\'s sessions were missing from Redis; writing them again');
+    for (const session of sessions) void this.queueWrite(session);
+  }
+
+  private onSessionAdded(session: ClientSession): void {
+    this.bindTimes.set(session, Date.now());
+    void this.queueWrite(session);
+  }
+
+  private onSessionRemoved(session: ClientSession): void {
+    const jid = session.jid!.toString();
+    void this.enqueue(() => this.registry.removeOwn(jid));
+  }
+
+  private queueWrite(session: ClientSession): Promise<void> {
+    const jid = session.jid!.toString();
+    const entry: ResourceEntry = {
+      priority: session.priority,
+      available: session.presence !== undefined,
+      presence: session.presence ? serialize(session.presence) : undefined,
+      since: this.bindTimes.get(session) ?? Date.now(),
+    };
+    return this.enqueue(() => this.registry.putOwn(jid, entry));
+  }
+
+  /** Runs `write` after the earlier ones; resolves when it is done, failed writes included (they are logged). */
+  private enqueue(write: () => Promise<void>): Promise<void> {
+    this.writes = this.writes.then(write).catch((err: unknown) => this.server.log.warn({ err }, 'cluster: a session registry write failed'));
+    return this.writes;
+  }
+
+  private onEvent(event: ClusterEvent): void {
+    const remote = this.registry.apply(event);
+    if (remote) this.resolveConflict(remote);
+  }
+
+  /**
+   * RFC 6120 7.7.2.2: another node bound a full JID that a session here holds. Under
+   * `replace` the older session ends with `conflict`; the other policies stop that at binding.
+   */
+  private resolveConflict(remote: RemoteResource): void {
+    const local = this.server.sessions.get(remote.jid);
+    if (!local || this.server.config.sessions.resource_conflict !== 'replace') return;
+    const since = this.bindTimes.get(local) ?? 0;
+    if (since > remote.since || (since === remote.since && this.nodeId > remote.node)) return;
+    local.closeWithError(new StreamError('conflict', 'Replaced by a new session for the same resource.'));
+  }
+
+  private onMessage(message: NodeMessage): void {
+    this.delivery.receive(message).catch((err: unknown) => this.server.log.error({ err }, 'cluster: delivering a stanza from another node failed'));
+  }
+}
+
+/** Returns `[cluster] node_id`, or the host name and c2s port (the process id when the port is chosen at start). */
+export function nodeIdOf(config: Config): string {
+  if (config.cluster.node_id) return config.cluster.node_id;
+  const port = config.listen.c2s_port;
+  return `${hostname()}:${port === false || port === 0 ? `pid${process.pid}` : port}`;
+}

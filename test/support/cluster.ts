@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../packages/server/src/config.js';
+import { openStorage, type StorageOptions } from '../../packages/server/src/storage/index.js';
+import { createAccount } from '../../packages/server/src/accounts.js';
+import { testStorageOptions } from './storage.js';
+import { freePort, startRedis, stopProcess, waitForPort, type TestRedis } from './redis.js';
+import type { TestServer } from './server.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const MAIN = path.join(ROOT, 'packages/server/src/main.ts');
+const START_TIMEOUT_MS = 30_000;
+
+/** Short times, so that a killed node's sessions expire within a test. */
+export const TEST_HEARTBEAT_MS = 300;
+export const TEST_EXPIRY_MS = 2000;
+
+/** One server process of a test cluster. */
+export interface ClusterNode {
+  id: string;
+  c2sPort: number;
+  /** What TestClient needs to connect to this node. */
+  target: TestServer;
+  running: boolean;
+}
+
+/** A redis-server and server processes on 127.0.0.1 that share one database. */
+export interface TestCluster {
+  redis: TestRedis;
+  nodes: ClusterNode[];
+  /** Ends node `index` with SIGKILL and waits for its exit. */
+  kill(index: number): Promise<void>;
+  /** Stops node `index` with SIGTERM, as an administrator would, and waits for its exit. */
+  shutdown(index: number): Promise<void>;
+  /** Starts node `index` again with its config. */
+  restart(index: number): Promise<void>;
+  /** Stops every node and Redis and removes the files. */
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  /** Lines added to every node's [sessions] section, such as `resource_conflict = "reject"`. */
+  sessions?: string[];
+}
+
+interface Running {
+  child: ChildProcess;
+  exit: Promise<void>;
+}
+
+/**
+ * Starts Redis and `count` nodes, one process each (the server's main entry through tsx),
+ * with accounts `users` (password `<name>-pass`) created first. The nodes share one
+ * database: a PostgreSQL database with PARLEY_TEST_STORAGE=postgres, else one SQLite file
+ * in WAL mode.
+ */
+export async function startCluster(count: number, users: string[], options: ClusterOptions = {}): Promise<TestCluster> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'parley-cluster-'));
+  const redis = await startRedis();
+  const storage = await testStorageOptions(path.join(dir, 'shared.sqlite'));
+  const processes: (Running | undefined)[] = [];
+  const nodes: ClusterNode[] = [];
+  const configs: string[] = [];
+
+  try {
+    for (let index = 0; index < count; index++) {
+      const port = await freePort();
+      const nodeDir = path.join(dir, `node-${index}`);
+      await mkdir(nodeDir);
+      const file = path.join(nodeDir, 'parley.toml');
+      await writeFile(file, nodeConfig(`node-${index}`, nodeDir, storage, port, redis.url, options.sessions ?? []));
+      configs.push(file);
+      nodes.push({ id: `node-${index}`, c2sPort: port, target: { domain: 'example.test', c2sPort: port } as TestServer, running: false });
+    }
+    await createUsers(configs[0]!, storage, users);
+    for (let index = 0; index < count; index++) processes[index] = await launch(configs[index]!, nodes[index]!);
+  } catch (err) {
+    for (const running of processes) if (running) await stopProcess(running.child, running.exit);
+    await redis.stop();
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  }
+
+  return {
+    redis,
+    nodes,
+    async kill(index) {
+      const running = processes[index];
+      processes[index] = undefined;
+      nodes[index]!.running = false;
+      if (!running) return;
+      running.child.kill('SIGKILL');
+      await running.exit;
+    },
+    async shutdown(index) {
+      const running = processes[index];
+      processes[index] = undefined;
+      nodes[index]!.running = false;
+      if (running) await stopProcess(running.child, running.exit);
+    },
+    async restart(index) {
+      processes[index] = await launch(configs[index]!, nodes[index]!);
+    },
+    async stop() {
+      await Promise.all(processes.map((running) => (running ? stopProcess(running.child, running.exit) : undefined)));
+      await redis.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function nodeConfig(id: string, dataDir: string, storage: StorageOptions, port: number, redisUrl: string, sessions: string[]): string {
+  const lines = [
+    'domain = "example.test"',
+    `data_dir = "${dataDir}"`,
+    '[listen]',
+    `c2s_port = ${port}`,
+    'c2s_tls_port = false',
+    'http_port = false',
+    'https_port = false',
+    '[storage]',
+    ...(storage.driver === 'sqlite' ? [`path = "${storage.path}"`] : ['driver = "postgres"', `url = "${storage.url}"`, 'pool_size = 4']),
+    '[auth]',
+    'scram_iterations = 4096',
+    '[sessions]',
+    'stanzas_per_second = 100000',
+    'stanza_burst = 100000',
+    ...sessions,
+    '[cluster]',
+    'enabled = true',
+    `node_id = "${id}"`,
+    `redis_url = "${redisUrl}"`,
+    `heartbeat_ms = ${TEST_HEARTBEAT_MS}`,
+    `expiry_ms = ${TEST_EXPIRY_MS}`,
+    '[log]',
+    `level = "${process.env.PARLEY_TEST_LOG ?? 'warn'}"`,
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** Creates the accounts (and runs the migrations) before any node opens the database. */
+async function createUsers(configFile: string, options: StorageOptions, users: string[]): Promise<void> {
+  const config = loadConfig({ file: configFile, env: {} });
+  const storage = await openStorage(options);
+  try {
+    for (const user of users) await createAccount({ config, storage }, user, `${user}-pass`);
+  } finally {
+    await storage.close();
+  }
+}
+
+async function launch(configFile: string, node: ClusterNode): Promise<Running> {
+  // One node process (no tsx wrapper process), so that SIGKILL hits the server itself.
+  const args = ['--conditions=source', '--import', 'tsx', MAIN, '-c', configFile];
+  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'], env: cleanEnv() });
+  const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let exited = false;
+  void exit.then(() => (exited = true));
+  try {
+    await waitForPort(node.c2sPort, START_TIMEOUT_MS, () => exited);
+  } catch (err) {
+    child.kill('SIGKILL');
+    await exit;
+    throw err;
+  }
+  node.running = true;
+  return { child, exit };
+}
+
+/** Returns the test's environment without PARLEY_ variables, which the server would read as configuration. */
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PARLEY_')));
+}
