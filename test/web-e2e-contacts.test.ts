@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
+import { upsertAccount } from '../packages/server/src/provisioning/accounts-service.js';
 import { openDevice, signIn, type PageProblems, useWebE2e } from './support/web-e2e.js';
 
 // Adding a contact in Debian's Chromium: alice adds bob, bob accepts once, and the
@@ -45,6 +46,8 @@ describe('web client adds a contact with one acceptance', () => {
   });
 
   it('makes the subscription mutual when bob accepts once', async () => {
+    // Alice's profile has a display name (her vCard's FN), which bob's new contact row shows.
+    await upsertAccount(env.server.server, { username: 'alice', password: PASSWORD, displayName: 'Alice Liddell' });
     await bob.getByTestId('subscription-request').getByTestId('request-approve').click();
 
     await expect.poll(() => rows(alice, jidOf('bob')).getAttribute('data-subscription'), { timeout: STEP_MS }).toBe('both');
@@ -52,6 +55,10 @@ describe('web client adds a contact with one acceptance', () => {
     await expect.poll(() => rows(alice, jidOf('bob')).getByTestId('contact-presence').getAttribute('data-show'), { timeout: STEP_MS }).toBe('available');
     await expect.poll(() => rows(bob, jidOf('alice')).getByTestId('contact-presence').getAttribute('data-show'), { timeout: STEP_MS }).toBe('available');
     await expect.poll(() => requestBadge(bob), { timeout: STEP_MS }).toBe('0');
+  });
+
+  it('names a contact accepted from a request by its vCard', async () => {
+    await expect.poll(() => rows(bob, jidOf('alice')).locator('.who').textContent(), { timeout: STEP_MS }).toContain('Alice Liddell');
   });
 
   it('asks alice nothing and lists everyone once', async () => {

@@ -56,6 +56,9 @@ describe('web client group chat of three', () => {
       const page = pages[user];
       await page.getByTestId('invitation').waitFor({ timeout: STEP_MS });
       expect(await page.getByTestId('invitation').textContent()).toContain(jidOf('alice'));
+      // The banner names the group, not its address.
+      await expect.poll(() => page.getByTestId('invitation').textContent(), { timeout: STEP_MS }).toContain('Trio');
+      expect(await page.getByTestId('invitation').textContent()).not.toContain(room);
       await page.getByTestId('invitation-accept').click();
       await expect.poll(() => page.getByTestId('chat-view').getAttribute('data-jid'), { timeout: STEP_MS }).toBe(room);
       expect(await page.getByTestId('chat-title').textContent()).toBe('Trio');

@@ -181,6 +181,12 @@ describe('web stores', () => {
 
     await directory.search('zhangsan');
     expect(directory.results.map((entry) => entry.jid)).toContain(`zhangsan@${server.domain}`);
+
+    // The box promises department search: the department's name and its pinyin find its people.
+    await directory.search('研发');
+    expect(directory.results.map((entry) => entry.jid)).toContain(`zhangsan@${server.domain}`);
+    await directory.search('yanfa');
+    expect(directory.results.map((entry) => entry.jid)).toContain(`zhangsan@${server.domain}`);
   });
 
   it('signs out and forgets the local data when asked', async () => {

@@ -51,7 +51,8 @@ export function previewText(message: { body: string; attachment?: Attachment }, 
 }
 
 /** Returns the conversation list's preview line, which is the file label when the last message was just a file. */
-export function conversationPreview(conversation: { preview: string; previewAttachment?: Attachment }, t: Translate): string {
+export function conversationPreview(conversation: { preview: string; previewAttachment?: Attachment; previewRetracted?: boolean }, t: Translate): string {
+  if (conversation.previewRetracted) return t('previews.deleted', {});
   return conversation.previewAttachment ? attachmentLabel(conversation.previewAttachment, t) : conversation.preview;
 }
 

@@ -189,6 +189,54 @@ describe('own messages', () => {
   });
 });
 
+describe('the conversation preview', () => {
+  it('follows an own correction and shows the deleted marker after an own retraction', async () => {
+    const { store, db } = setup();
+    await store.send(BOB, 'first', 'chat');
+    const last = await store.send(BOB, 'helo', 'chat');
+    await store.correct(last, 'hello');
+    expect(await db.conversations.get(BOB)).toMatchObject({ preview: 'hello' });
+
+    await store.retract(last);
+    expect(await db.conversations.get(BOB)).toMatchObject({ preview: '', previewRetracted: true });
+
+    await store.send(BOB, 'again', 'chat');
+    const row = await db.conversations.get(BOB);
+    expect(row?.preview).toBe('again');
+    expect(row?.previewRetracted).toBeUndefined();
+  });
+
+  it('shows the same marker on the receiving side, and in an archived tombstone', async () => {
+    const { conn, store, db } = setup();
+    conn.receive(chat(`${BOB}/phone`, 'secret', { originId: 'o1', stanzaId: 's1' }));
+    conn.receive(chat(`${BOB}/phone`, 'fallback', { originId: 'o2', children: [x('retract', NS.RETRACT, { id: 'o1' })] }));
+    await settle(store);
+    expect(await db.conversations.get(BOB)).toMatchObject({ preview: '', previewRetracted: true });
+
+    conn.receive(chat(`${BOB}/phone`, 'next', { originId: 'o3', stanzaId: 's3' }));
+    await settle(store);
+    expect((await db.conversations.get(BOB))?.previewRetracted).toBeUndefined();
+
+    conn.receive(chat(`${BOB}/phone`, undefined, { stanzaId: 's4', children: [x('retracted', NS.RETRACT, { id: 'r4' })] }));
+    await settle(store);
+    expect(await db.conversations.get(BOB)).toMatchObject({ preview: '', previewRetracted: true });
+  });
+});
+
+describe('group names', () => {
+  it('are stored for the room and its conversation, so they show without the network', async () => {
+    const { conn, store, db } = setup();
+    await store.setRoomName(ROOM, 'Launch team');
+    conn.receive(x('message', NS.CLIENT, { from: `${ROOM}/bob`, type: 'groupchat' }, x('body', NS.CLIENT, {}, 'hi all'), x('stanza-id', NS.SID, { by: ROOM, id: 'g1' })));
+    await settle(store);
+    expect(await db.conversations.get(ROOM)).toMatchObject({ name: 'Launch team', preview: 'hi all' });
+
+    await store.setRoomName(ROOM, 'Launch crew');
+    expect((await db.rooms.get(ROOM))?.name).toBe('Launch crew');
+    expect((await db.conversations.get(ROOM))?.name).toBe('Launch crew');
+  });
+});
+
 describe('the outbox', () => {
   it('survives a reload and goes out again with the same origin-id, once', async () => {
     const first = setup();
@@ -258,6 +306,25 @@ describe('inbox pushes', () => {
     expect(conversation).toMatchObject({ unread: 3, readStanzaId: 's6', lastStanzaId: 's9', pinned: 1, mutedUntil: Number.POSITIVE_INFINITY, preview: 'Lunch?' });
     expect(changes).toContainEqual({ type: 'conversation', jid: BOB });
     expect(await store.conversation('mallory@example.test')).toBeUndefined();
+  });
+
+  it('show a tombstone as the deleted marker', async () => {
+    const { conn, store } = setup();
+    const entry = (stamp: string, message: XElement, lastId: string): XElement =>
+      x('message', NS.CLIENT, { from: ME, to: `${ME}/web` }, x('result', NS.INBOX, { unread: 0 }, x('forwarded', NS.FORWARD, {}, x('delay', NS.DELAY, { stamp }), message), x('conversation', NS.PARLEY_INBOX, { jid: BOB, kind: 'chat', 'last-id': lastId })));
+    conn.receive(entry('2026-12-05T10:00:00.000Z', chat(`${BOB}/phone`, 'Lunch?'), 's1'));
+    await settle(store);
+    expect(await store.conversation(BOB)).toMatchObject({ preview: 'Lunch?' });
+
+    conn.receive(entry('2026-12-05T10:00:00.000Z', chat(`${BOB}/phone`, undefined, { children: [x('retracted', NS.RETRACT, { id: 'r1' })] }), 's1'));
+    await settle(store);
+    expect(await store.conversation(BOB)).toMatchObject({ preview: '', previewRetracted: true });
+
+    conn.receive(entry('2026-12-05T10:01:00.000Z', chat(`${BOB}/phone`, 'Never mind'), 's2'));
+    await settle(store);
+    const conversation = await store.conversation(BOB);
+    expect(conversation?.preview).toBe('Never mind');
+    expect(conversation?.previewRetracted).toBeUndefined();
   });
 
   it('ignore a push from offline storage', async () => {

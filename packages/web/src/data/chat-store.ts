@@ -211,7 +211,8 @@ export class ChatStore {
       if (file) await this.db.uploads.delete(file.uploadId);
       const row = (await this.db.conversations.get(jid)) ?? newConversation(jid, kind);
       const previewAttachment = bodyIsJustUrl(body, file?.attachment) ? file?.attachment : undefined;
-      await this.db.conversations.put({ ...row, preview: previewOf(body), previewFrom: from, previewAttachment, lastActivity: Math.max(row.lastActivity, now) });
+      const { previewRetracted: _cleared, ...kept } = row;
+      await this.db.conversations.put({ ...kept, preview: previewOf(body), previewFrom: from, previewAttachment, lastActivity: Math.max(row.lastActivity, now) });
     });
     this.emitSent(jid, message.key);
     this.kickOutbox();
@@ -305,6 +306,20 @@ export class ChatStore {
     const jid = bareOf(room);
     const row = await this.db.rooms.get(jid);
     await this.db.rooms.put({ ...row, jid, nick });
+  }
+
+  /** Stores a group's name for the room and its conversation, so the lists show it offline. */
+  async setRoomName(room: string, name: string): Promise<void> {
+    const jid = bareOf(room);
+    const changed = await this.db.transaction('rw', this.db.rooms, this.db.conversations, async () => {
+      const row = await this.db.rooms.get(jid);
+      const conversation = await this.db.conversations.get(jid);
+      if (row?.name === name && (!conversation || conversation.name === name)) return false;
+      await this.db.rooms.put({ ...row, jid, name });
+      if (conversation) await this.db.conversations.update(jid, { name });
+      return true;
+    });
+    if (changed) this.feed.emit({ type: 'conversation', jid });
   }
 
   syncRoster(): Promise<void> {
@@ -411,8 +426,9 @@ export class ChatStore {
   }
 
   private async enqueueEdit(edited: Message, stanza: XElement): Promise<void> {
-    await this.db.transaction('rw', this.db.messages, this.db.outbox, async () => {
+    await this.db.transaction('rw', this.db.messages, this.db.conversations, this.db.outbox, async () => {
       await this.db.messages.put(edited);
+      await this.messages.refreshPreview(edited);
       await this.outbox.add({ conversation: edited.conversation, xml: stanza.toString(), createdAt: this.now() });
     });
     this.emitSent(edited.conversation, edited.key);

@@ -7,12 +7,17 @@ import type { Conversation } from './types.js';
 export function applyInboxEntries(db: ParleyDb, entries: readonly InboxEntry[]): Promise<void> {
   return db.transaction('rw', db.conversations, db.rooms, async () => {
     const existing = await db.conversations.bulkGet(entries.map((entry) => entry.jid));
-    const rows = entries.map((entry, i) => merged(existing[i] ?? newConversation(entry.jid, entry.kind), entry));
-    await db.conversations.bulkPut(rows);
     const rooms = entries.filter((entry) => entry.kind === 'groupchat').map((entry) => entry.jid);
     const knownRooms = await db.rooms.bulkGet(rooms);
+    const roomNames = new Map(knownRooms.map((room) => [room?.jid ?? '', room?.name]));
+    const rows = entries.map((entry, i) => merged(existing[i] ?? named(newConversation(entry.jid, entry.kind), roomNames.get(entry.jid)), entry));
+    await db.conversations.bulkPut(rows);
     await db.rooms.bulkPut(rooms.filter((_, i) => !knownRooms[i]).map((jid) => ({ jid })));
   });
+}
+
+function named(row: Conversation, name: string | undefined): Conversation {
+  return name ? { ...row, name } : row;
 }
 
 function merged(row: Conversation, entry: InboxEntry): Conversation {
@@ -24,6 +29,8 @@ function merged(row: Conversation, entry: InboxEntry): Conversation {
     next.lastActivity = activity;
     if (entry.lastBody !== undefined) next.preview = previewOf(entry.lastBody);
     if (entry.lastBody !== undefined) next.previewAttachment = entry.lastAttachment;
+    if (entry.lastBody !== undefined) delete next.previewRetracted;
+    if (entry.lastRetracted) Object.assign(next, { preview: '', previewAttachment: undefined, previewRetracted: true });
     if (entry.lastFrom !== undefined) next.previewFrom = entry.lastFrom;
   }
   return next;

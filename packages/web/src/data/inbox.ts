@@ -20,6 +20,8 @@ export interface InboxEntry {
   /** 0, a time in milliseconds, or Infinity. */
   mutedUntil: number;
   lastBody?: string;
+  /** The last message is a retraction tombstone (XEP-0424). */
+  lastRetracted?: boolean;
   /** The last message's file, when its body is just the file's URL. */
   lastAttachment?: Attachment;
   lastFrom?: string;
@@ -46,6 +48,7 @@ export function readInboxEntry(result: XElement): InboxEntry | undefined {
   if (readId) entry.readStanzaId = readId;
   const body = forwarded?.message.getChildText('body', NS.CLIENT);
   if (body !== undefined) entry.lastBody = body;
+  else if (forwarded?.message.getChild('retracted', NS.RETRACT) !== undefined) entry.lastRetracted = true;
   const attachment = forwarded ? readAttachment(forwarded.message) : undefined;
   if (body !== undefined && bodyIsJustUrl(body, attachment)) entry.lastAttachment = attachment;
   const from = forwarded?.message.attr('from');

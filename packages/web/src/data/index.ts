@@ -5,6 +5,7 @@ export { ParleyDb, openAccountDb, deleteAccountDb, accountDbName, SCHEMA_VERSION
 export { tokenize } from './tokens.js';
 export { saveCredentials, loadCredentials, forgetCredentials, CREDENTIALS_DB, type StoredCredentials } from './credentials.js';
 export type { SearchOptions, SearchResult } from './search-merged.js';
+export { mergeHits } from './search-merged.js';
 export type { ChatState } from './parse.js';
 export * from './limits.js';
 export type { Attachment, AttachmentMeta, AttachmentPurpose, PendingUpload, UploadFailure } from './attachment-types.js';

@@ -24,6 +24,13 @@ export function previewOf(body: string): string {
   return body.length > PREVIEW_LENGTH ? `${body.slice(0, PREVIEW_LENGTH - 1)}…` : body;
 }
 
+/** Builds the conversation list's preview fields for `message` as the newest message. */
+export function previewFields(message: Message): Pick<Conversation, 'preview' | 'previewFrom' | 'previewAttachment' | 'previewRetracted'> {
+  if (message.retractedAt !== undefined) return { preview: '', previewFrom: message.from, previewAttachment: undefined, previewRetracted: true };
+  const previewAttachment = message.body !== '' && bodyIsJustUrl(message.body, message.attachment) ? message.attachment : undefined;
+  return { preview: previewOf(message.body), previewFrom: message.from, previewAttachment, previewRetracted: undefined };
+}
+
 export function newConversation(jid: string, kind: ConversationKind): Conversation {
   return { jid, kind, preview: '', lastActivity: 0, unread: 0, pinned: 0, mutedUntil: 0, archived: false, reachedBeginning: false };
 }
@@ -84,7 +91,7 @@ export class MessageStore {
 
   /** Stores a message, a correction or a retraction; returns what changed. */
   apply(envelope: Envelope, inRange: boolean): Promise<WriteResult> {
-    return this.db.transaction('rw', this.db.messages, this.db.conversations, async () => {
+    return this.db.transaction('rw', this.db.messages, this.db.conversations, this.db.rooms, async () => {
       const parsed = envelope.parsed;
       if (parsed.retracts) return this.retract(envelope, parsed.retracts);
       if (parsed.replaces && parsed.body !== undefined) return this.correct(envelope, parsed.replaces, parsed.body);
@@ -218,20 +225,27 @@ export class MessageStore {
     const patch: Partial<Message> = { body: '', tokens: [], retractedAt: envelope.timestamp, attachment: undefined };
     if (moderated) patch.moderatedBy = envelope.parsed.moderatedBy ?? '';
     await this.db.messages.update(target.key, patch);
-    const conversationChanged = await this.refreshPreview({ ...target, body: '' });
+    const conversationChanged = await this.refreshPreview({ ...target, ...patch });
     return { conversation: envelope.conversation, keys: [target.key], conversationChanged };
+  }
+
+  /** A new conversation row; a group's takes the name stored for the room, so it shows offline too. */
+  private async newRow(message: Message): Promise<Conversation> {
+    const row = newConversation(message.conversation, message.kind);
+    const name = message.kind === 'groupchat' ? (await this.db.rooms.get(message.conversation))?.name : undefined;
+    if (name) row.name = name;
+    return row;
   }
 
   /** Shows a new message in the conversation list; returns whether the row changed. */
   private async touchConversation(message: Message, inRange: boolean): Promise<boolean> {
-    const conversation = (await this.db.conversations.get(message.conversation)) ?? newConversation(message.conversation, message.kind);
+    const conversation = (await this.db.conversations.get(message.conversation)) ?? (await this.newRow(message));
     let changed = false;
-    if (message.timestamp >= conversation.lastActivity && message.body !== '') {
+    if (message.timestamp >= conversation.lastActivity && (message.body !== '' || message.retractedAt !== undefined)) {
       conversation.lastActivity = message.timestamp;
-      conversation.preview = previewOf(message.body);
-      conversation.previewFrom = message.from;
-      if (bodyIsJustUrl(message.body, message.attachment)) conversation.previewAttachment = message.attachment;
-      else delete conversation.previewAttachment;
+      Object.assign(conversation, previewFields(message));
+      if (conversation.previewAttachment === undefined) delete conversation.previewAttachment;
+      if (conversation.previewRetracted === undefined) delete conversation.previewRetracted;
       if (message.stanzaId !== undefined) conversation.lastStanzaId = message.stanzaId;
       changed = true;
     }
@@ -244,12 +258,14 @@ export class MessageStore {
     return changed;
   }
 
-  /** After an edit of the newest message, the list's preview follows. */
-  private async refreshPreview(edited: Message): Promise<boolean> {
+  /**
+   * After a correction or retraction of the newest message, the list's preview follows: the new
+   * text, or a "message deleted" marker. Call it inside a transaction on messages and conversations.
+   */
+  async refreshPreview(edited: Message): Promise<boolean> {
     const newest = await this.newestPage(edited.conversation, 1);
     if (newest[0]?.key !== edited.key) return false;
-    const previewAttachment = edited.body !== '' && bodyIsJustUrl(edited.body, edited.attachment) ? edited.attachment : undefined;
-    await this.db.conversations.update(edited.conversation, { preview: previewOf(edited.body), previewFrom: edited.from, previewAttachment });
+    await this.db.conversations.update(edited.conversation, previewFields(edited));
     return true;
   }
 }

@@ -47,16 +47,43 @@ export async function searchAll(db: ParleyDb, mam: MamQueries, text: string, opt
   const scope = kind === 'groupchat' && conversation ? { archive: conversation } : conversation ? { with: conversation } : {};
   const page = await mam.query({ ...scope, fulltext: text, before: options.serverBefore ?? '', max: limit });
   const own = bareOf(mam.ownJid);
-  const seen = new Set(local.messages.map((message) => `${message.conversation} ${message.stanzaId ?? ''}`));
-  for (const hit of page.results) {
-    const message = serverHit(hit, own);
-    if (!message || seen.has(`${message.conversation} ${message.stanzaId ?? ''}`)) continue;
-    seen.add(`${message.conversation} ${message.stanzaId ?? ''}`);
-    result.messages.push(message);
-  }
-  result.messages.sort((a, b) => b.timestamp - a.timestamp || (a.key < b.key ? 1 : -1));
+  const hits = page.results.map((hit) => serverHit(hit, own)).filter((hit) => hit !== undefined);
+  const unstored = [];
+  for (const hit of hits) if (!(await storedCopy(db, hit))) unstored.push(hit);
+  result.messages = mergeHits(local.messages, unstored);
   if (!page.complete && page.first !== undefined) result.serverBefore = page.first;
   return result;
+}
+
+/**
+ * Merges the hits of `added` that are not in `kept` into it, newest first. Two hits are the same
+ * message when they share the conversation's stanza id, or, for own messages, the origin-id,
+ * because a local copy of an own message often has no stanza id and its timestamp differs.
+ */
+export function mergeHits(kept: Message[], added: Message[]): Message[] {
+  const seen = new Set(kept.flatMap(identities));
+  const merged = [...kept];
+  for (const message of added) {
+    const ids = identities(message);
+    if (ids.some((id) => seen.has(id))) continue;
+    for (const id of ids) seen.add(id);
+    merged.push(message);
+  }
+  return merged.sort((a, b) => b.timestamp - a.timestamp || (a.key < b.key ? 1 : -1));
+}
+
+/** A server hit stored locally is left to the local search, which also knows it was retracted. */
+async function storedCopy(db: ParleyDb, hit: Message): Promise<boolean> {
+  if (hit.stanzaId !== undefined && (await db.messages.where('[conversation+stanzaId]').equals([hit.conversation, hit.stanzaId]).count()) > 0) return true;
+  if (hit.direction !== 'out' || hit.originId === undefined) return false;
+  return (await db.messages.where('[conversation+originId]').equals([hit.conversation, hit.originId]).count()) > 0;
+}
+
+function identities(message: Message): string[] {
+  const ids = [`key ${message.key}`];
+  if (message.stanzaId !== undefined) ids.push(`sid ${message.conversation} ${message.stanzaId}`);
+  if (message.direction === 'out' && message.originId !== undefined) ids.push(`oid ${message.conversation} ${message.originId}`);
+  return ids;
 }
 
 function serverHit(result: XElement, own: string): Message | undefined {
@@ -66,7 +93,7 @@ function serverHit(result: XElement, own: string): Message | undefined {
   const parsed = parseMessage(forwarded.message);
   const placed = envelope(parsed, 'archive', { own, now: Date.now(), archiveId: stanzaId, delay: forwarded.delay });
   if (!placed || parsed.body === undefined || parsed.retracts || parsed.replaces) return undefined;
-  return {
+  const message: Message = {
     key: messageKey(placed.timestamp, stanzaId),
     conversation: placed.conversation,
     kind: placed.kind,
@@ -78,4 +105,6 @@ function serverHit(result: XElement, own: string): Message | undefined {
     state: placed.direction === 'out' ? 'sent' : 'received',
     tokens: [],
   };
+  if (parsed.originId !== undefined) message.originId = parsed.originId;
+  return message;
 }

@@ -53,6 +53,8 @@ export interface Conversation {
   previewFrom?: string;
   /** The last message's file, so the list shows "[Image] name" in the chosen language instead of the URL. */
   previewAttachment?: Attachment;
+  /** The last message was retracted: the list shows a "message deleted" marker instead of `preview`. */
+  previewRetracted?: boolean;
   lastActivity: number;
   /** From the server's inbox, never counted locally. */
   unread: number;

@@ -3,6 +3,7 @@ import type { XElement } from '../xmpp/index.js';
 import { bare } from './protocol/jid.js';
 import { buildPresence, parsePresence, subscription, type PresenceInfo, type Show } from './protocol/presence.js';
 import { removeRosterItem, setRosterItem } from './protocol/roster.js';
+import { fetchVCard } from './protocol/vcard.js';
 import type { Contact } from '../data/index.js';
 import { services } from './services.js';
 
@@ -34,6 +35,14 @@ export function summarize(resources: Record<string, PresenceInfo>): ContactPrese
 
 /** Contacts added in this tab; a server without pre-approval still delivers their requests. */
 const addedHere = new Set<string>();
+/** Unnamed roster items named from their vCards per session; the rest wait for the next session. */
+const MAX_NAMED_PER_START = 20;
+
+/** The name `jid` gives itself in its vCard (FN, else NICKNAME), if it can be read. */
+async function vCardName(jid: string): Promise<string | undefined> {
+  const profile = await fetchVCard(services().client, jid).catch(() => undefined);
+  return profile?.fullName || profile?.nickname || undefined;
+}
 
 export const useContacts = defineStore('contacts', {
   state: () => ({
@@ -82,6 +91,22 @@ export const useContacts = defineStore('contacts', {
       }
       this.loaded = true;
       client.send(buildPresence(this.ownShow, this.ownStatus));
+      void this.nameUnnamed();
+    },
+
+    /** Gives roster items without a name the name from their vCard, a few per session. */
+    async nameUnnamed(): Promise<void> {
+      const unnamed = this.roster.filter((item) => !item.name).slice(0, MAX_NAMED_PER_START);
+      for (const item of unnamed) await this.nameContact(item.jid);
+    },
+
+    /** Stores the contact's vCard name as its roster name, unless it has one. */
+    async nameContact(jid: string): Promise<void> {
+      if (this.roster.find((item) => item.jid === jid)?.name) return;
+      const name = await vCardName(jid);
+      const item = this.roster.find((entry) => entry.jid === jid);
+      if (!name || item?.name) return;
+      await setRosterItem(services().client, jid, name, item?.groups ?? []).catch((err: unknown) => console.error('naming the contact failed', jid, err));
     },
 
     /** Reads the stored roster; rosters are small (hundreds), so it is read whole. */
@@ -135,7 +160,7 @@ export const useContacts = defineStore('contacts', {
     async add(jid: string, name?: string): Promise<void> {
       const { client } = services();
       const contact = bare(jid);
-      await setRosterItem(client, contact, name);
+      await setRosterItem(client, contact, name || (await vCardName(contact)));
       addedHere.add(contact);
       client.send(subscription(contact, 'subscribe'));
       if (this.requests.includes(contact)) this.answer(contact, true);
@@ -154,6 +179,7 @@ export const useContacts = defineStore('contacts', {
       if (accept && !this.roster.some((item) => item.jid === jid && (item.subscription === 'to' || item.subscription === 'both'))) {
         client.send(subscription(jid, 'subscribe'));
       }
+      if (accept) void this.nameContact(jid);
     },
   },
 });

@@ -60,8 +60,16 @@ export const useRooms = defineStore('rooms', {
       const bookmarks = await fetchBookmarks(services().client);
       for (const bookmark of bookmarks) {
         this.rooms[bookmark.room] = { ...bookmark, joined: false, occupants: [], occupantJids: [] };
+        if (bookmark.name) this.rememberName(bookmark.room, bookmark.name);
         if (bookmark.autojoin) this.join(bookmark.room);
       }
+    },
+
+    /** Stores the group's name in IndexedDB, where the chat list finds it offline. */
+    rememberName(room: string, name: string): void {
+      void services()
+        .chat.setRoomName(room, name)
+        .catch((err: unknown) => console.error('storing the group name failed', room, err));
     },
 
     ownNick(room: string): string {
@@ -82,6 +90,7 @@ export const useRooms = defineStore('rooms', {
       const room = `${roomLocalPart(name)}@${defaultMucService(client.bareJid)}`;
       const nick = localPart(client.bareJid);
       this.rooms[room] = { room, name, nick, autojoin: true, joined: false, occupants: [], occupantJids: [] };
+      this.rememberName(room, name);
 
       const joined = this.waitForJoin(room);
       this.join(room);
@@ -122,8 +131,15 @@ export const useRooms = defineStore('rooms', {
       const nick = localPart(client.bareJid);
       const name = await fetchRoomName(client, invitation.room);
       this.rooms[invitation.room] = { room: invitation.room, name, nick, autojoin: true, joined: false, occupants: [], occupantJids: [] };
+      if (name) this.rememberName(invitation.room, name);
       this.join(invitation.room);
       await publishBookmark(client, { room: invitation.room, name, nick, autojoin: true });
+    },
+
+    /** Shows the invited room under its name (disco#info) instead of its address. */
+    async nameInvitation(room: string): Promise<void> {
+      const name = await fetchRoomName(services().client, room);
+      if (name) this.invitations = this.invitations.map((item) => (item.room === room ? { ...item, name } : item));
     },
 
     decline(invitation: Invitation): void {
@@ -152,6 +168,7 @@ export const useRooms = defineStore('rooms', {
       const invitation = parseInvitation(stanza);
       if (invitation && !(invitation.room in this.rooms) && !this.invitations.some((item) => item.room === invitation.room)) {
         this.invitations = [...this.invitations, invitation].slice(-MAX_INVITATIONS);
+        void this.nameInvitation(invitation.room);
         return;
       }
       if (stanza.name !== 'presence') return;

@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import type { Message } from '../data/index.js';
+import { mergeHits, type Message } from '../data/index.js';
 import { services } from './services.js';
 
 /** Search hits shown at most; the data layer pages its own reads. */
@@ -54,8 +54,7 @@ export const useSearch = defineStore('search', {
           serverBefore: this.serverBefore,
         });
         if (this.query !== query) return;
-        const seen = new Set(this.hits.map((hit) => hit.key));
-        this.hits = [...this.hits, ...result.messages.filter((hit) => !seen.has(hit.key))].slice(0, MAX_HITS);
+        this.hits = mergeHits(this.hits, result.messages).slice(0, MAX_HITS);
         this.nextBefore = result.nextBefore;
         this.serverBefore = result.serverBefore;
       } finally {

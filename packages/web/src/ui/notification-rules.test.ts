@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mentions, RateLimit, shouldAlert, type NotificationCase } from './notification-rules.js';
+import { mentions, RateLimit, shouldAlert, takeAlert, type NotificationCase } from './notification-rules.js';
 
 const base: NotificationCase = { kind: 'chat', muted: false, mention: false, onScreen: false, doNotDisturb: false, groupMentionsOnly: false, mentionsInDnd: false };
 
@@ -60,5 +60,22 @@ describe('notification rate limit', () => {
     expect(allowed).toEqual([true, true, true, true, true, false, false]);
     now = 60_000;
     expect(limit.allow()).toBe(true);
+  });
+
+  it('counts only alerts that reach the user', () => {
+    const limit = new RateLimit(5, () => 0);
+    const silent = { sound: false, notifications: true };
+    for (let i = 0; i < 10; i++) expect(takeAlert(limit, silent, 'default')).toBeUndefined();
+    for (let i = 0; i < 10; i++) expect(takeAlert(limit, { sound: false, notifications: false }, 'granted')).toBeUndefined();
+
+    const shown = Array.from({ length: 6 }, () => takeAlert(limit, silent, 'granted'));
+    expect(shown.slice(0, 5)).toEqual(Array.from({ length: 5 }, () => ({ sound: false, notification: true })));
+    expect(shown[5]).toBeUndefined();
+  });
+
+  it('still counts a sound played without permission for notifications', () => {
+    const limit = new RateLimit(1, () => 0);
+    expect(takeAlert(limit, { sound: true, notifications: true }, 'denied')).toEqual({ sound: true, notification: false });
+    expect(takeAlert(limit, { sound: true, notifications: true }, 'granted')).toBeUndefined();
   });
 });

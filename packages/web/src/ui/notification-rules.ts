@@ -51,6 +51,22 @@ function isWordCharacter(character: string): boolean {
 }
 
 /** Counts alerts in a sliding minute; `allow()` records one and returns false past the limit. */
+/** How an alert reaches the user: a sound, a desktop notification, both or neither. */
+export interface AlertChannels {
+  sound: boolean;
+  notification: boolean;
+}
+
+/**
+ * Returns the channels of an alert that goes out now, or undefined. Only an alert that reaches the
+ * user counts against `limit`, so one with no sound and no permission for notifications does not.
+ */
+export function takeAlert(limit: RateLimit, settings: { sound: boolean; notifications: boolean }, permission: NotificationPermission | 'unsupported'): AlertChannels | undefined {
+  const channels = { sound: settings.sound, notification: settings.notifications && permission === 'granted' };
+  if (!channels.sound && !channels.notification) return undefined;
+  return limit.allow() ? channels : undefined;
+}
+
 export class RateLimit {
   private times: number[] = [];
 

@@ -2,7 +2,7 @@ import { previewText, type Message } from '../data/index.js';
 import { closeNotifications, notificationPermission, showNotification } from '../pwa/notifications.js';
 import { isMuted, useContacts, useConversations, useRooms, useSettings } from '../stores/index.js';
 import { maybeServices } from '../stores/services.js';
-import { mentions, RateLimit, shouldAlert } from './notification-rules.js';
+import { mentions, RateLimit, shouldAlert, takeAlert } from './notification-rules.js';
 import { navigate } from './router.js';
 
 const PREVIEW_LENGTH = 120;
@@ -61,10 +61,11 @@ export function startNotifier(text: NotifierText): () => void {
       groupMentionsOnly: settings.groupMentionsOnly,
       mentionsInDnd: settings.mentionsInDnd,
     });
-    if (!alert || !limit.allow()) return;
+    const channels = alert ? takeAlert(limit, settings, notificationPermission()) : undefined;
+    if (!channels) return;
 
-    if (settings.sound) beep();
-    if (!settings.notifications || notificationPermission() !== 'granted') return;
+    if (channels.sound) beep();
+    if (!channels.notification) return;
     const notification = { conversation: message.conversation, title: titleOf(message, mention), body: bodyOf(message), lang: text.locale() };
     showNotification(notification, () => navigate('chats', message.conversation)).catch((err: unknown) => console.warn('showing a notification failed', err));
   };

@@ -315,6 +315,9 @@ const en = {
       position: 'Playback position',
     },
   },
+  previews: {
+    deleted: 'Message deleted',
+  },
 };
 
 export type Catalogue = typeof en;

@@ -314,6 +314,9 @@ const zhCN: Catalogue = {
       position: '播放进度',
     },
   },
+  previews: {
+    deleted: '消息已删除',
+  },
 };
 
 export default zhCN;

@@ -17,6 +17,8 @@ export interface DirectoryForm {
   formType?: string;
   /** The field the free text goes into. */
   textField: string;
+  /** The form's department field: the free text is searched there too, in a second query. */
+  departmentField?: string;
   fields: FormField[];
   /** The server has only the legacy form (XEP-0055 section 2), no data form. */
   legacy: boolean;
@@ -25,6 +27,7 @@ export interface DirectoryForm {
 /** Result rows the client asks for; the server may cap it lower. */
 const MAX_RESULTS = 50;
 const TEXT_FIELD_NAMES = ['search', 'q', 'text', 'fulltext', 'name', 'fn', 'nick', 'first'];
+const DEPARTMENT_FIELD_NAMES = ['department', 'orgunit', 'dept'];
 
 /**
  * Finds the directory service: the first item of the domain's disco#items that announces
@@ -65,14 +68,31 @@ export async function fetchSearchForm(client: XmppClientLike, service: string): 
   const formType = fields.find((field) => field.var === 'FORM_TYPE')?.values[0];
   const visible = fields.filter((field) => field.type !== 'hidden' && field.type !== 'fixed' && field.type !== 'boolean');
   const textField = visible.find((field) => TEXT_FIELD_NAMES.includes(field.var.toLowerCase())) ?? visible[0];
-  return { service, formType, textField: textField?.var ?? 'search', fields, legacy: false };
+  const departmentField = visible.find((field) => field !== textField && DEPARTMENT_FIELD_NAMES.includes(field.var.toLowerCase()));
+  const searchForm: DirectoryForm = { service, formType, textField: textField?.var ?? 'search', fields, legacy: false };
+  if (departmentField) searchForm.departmentField = departmentField.var;
+  return searchForm;
 }
 
-/** Searches the directory for `text` (a name, its pinyin or initials, a department). */
+/**
+ * Searches the directory for `text` (a name, its pinyin or initials, a department). A server
+ * requires every filled field to match, so the name and the department are two queries, whose
+ * results are merged: name matches first, each person once.
+ */
 export async function searchDirectory(client: XmppClientLike, form: DirectoryForm, text: string): Promise<DirectoryEntry[]> {
+  const fields = [form.textField, form.departmentField].filter((field) => field !== undefined);
+  const pages = await Promise.all(fields.map((field) => searchField(client, form, field, text)));
+  const seen = new Set<string>();
+  return pages
+    .flat()
+    .filter((entry) => !seen.has(entry.jid) && seen.add(entry.jid))
+    .slice(0, MAX_RESULTS);
+}
+
+async function searchField(client: XmppClientLike, form: DirectoryForm, field: string, text: string): Promise<DirectoryEntry[]> {
   const query = x('query', NS.SEARCH);
-  if (form.legacy) query.append(x(form.textField, NS.SEARCH, {}, text));
-  else query.append(submitForm({ [form.textField]: text }, form.formType));
+  if (form.legacy) query.append(x(field, NS.SEARCH, {}, text));
+  else query.append(submitForm({ [field]: text }, form.formType));
   query.append(x('set', 'http://jabber.org/protocol/rsm', {}, x('max', 'http://jabber.org/protocol/rsm', {}, String(MAX_RESULTS))));
 
   const result = await client.iq(x('iq', NS.CLIENT, { type: 'set', to: form.service }, query));

@@ -1,6 +1,6 @@
 import { x, type XElement, type XmppClientLike } from '../../xmpp/index.js';
 import { submitForm } from './data-form.js';
-import { bare, domainPart } from './jid.js';
+import { bare, domainPart, localPart } from './jid.js';
 import { NS } from './ns.js';
 
 export type Affiliation = 'owner' | 'admin' | 'member' | 'none' | 'outcast';
@@ -16,6 +16,8 @@ export interface Invitation {
   from: string;
   reason?: string;
   password?: string;
+  /** The room's name from its disco#info, once fetched. */
+  name?: string;
 }
 
 /** Returns the MUC service for new rooms, Parley's default `conference.<domain>`. */
@@ -73,7 +75,9 @@ export async function fetchMembers(client: XmppClientLike, room: string): Promis
 export async function fetchRoomName(client: XmppClientLike, room: string): Promise<string | undefined> {
   const info = await client.iq(x('iq', NS.CLIENT, { type: 'get', to: bare(room) }, x('query', NS.DISCO_INFO))).catch(() => undefined);
   const identity = info?.getChild('query', NS.DISCO_INFO)?.getChildren('identity', NS.DISCO_INFO).find((item) => item.attr('category') === 'conference');
-  return identity?.attr('name') || undefined;
+  const name = identity?.attr('name');
+  // A room without a configured name answers with its local part, which says no more than the address.
+  return name && name !== localPart(bare(room)) ? name : undefined;
 }
 
 /** Sends a direct invitation (XEP-0249); members-only rooms need the invitee made a member first. */
