@@ -107,6 +107,27 @@ describe('receiving', () => {
     expect((await store.search('会议')).messages).toEqual([]);
   });
 
+  it('searches the server archive only while online', async () => {
+    const { conn, store } = setup();
+    conn.receive(chat(`${BOB}/phone`, 'quarterly report', { originId: 'o1', stanzaId: 's1' }));
+    await settle(store);
+    let fulltextQueries = 0;
+    conn.iqHandler = (request) => {
+      const form = request.getChild('query', NS.MAM)?.toString() ?? '';
+      if (form.includes('fulltext')) fulltextQueries++;
+      return x('iq', NS.CLIENT, { type: 'result' }, x('fin', NS.MAM, { complete: 'true' }));
+    };
+
+    await conn.stop();
+    const offline = await store.search('quarterly', { server: true });
+    expect(offline.messages.map((m) => m.body)).toEqual(['quarterly report']);
+    expect(fulltextQueries).toBe(0);
+
+    await conn.start();
+    await store.search('quarterly', { server: true });
+    expect(fulltextQueries).toBe(1);
+  });
+
   it('applies a moderation only when the room itself announces it', async () => {
     const { conn, store } = setup();
     const groupchat = (from: string, ...children: XElement[]): XElement => x('message', NS.CLIENT, { from, type: 'groupchat' }, ...children);

@@ -291,9 +291,10 @@ export class ChatStore {
     return record;
   }
 
-  /** Local search (newest first, paged) merged with the server's full-text archive search. */
+  /** Local search (newest first, paged) merged with the server's full-text archive search while online. */
   search(text: string, options: SearchOptions = {}): Promise<SearchResult> {
-    return searchAll(this.db, this.mam, text, options);
+    const server = options.server === true && this.client.status === 'online';
+    return searchAll(this.db, this.mam, text, { ...options, server });
   }
 
   /** XEP-0085 typing notices; not stored. */

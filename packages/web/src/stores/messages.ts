@@ -41,6 +41,15 @@ export function mergeWindow(window: Message[], changed: Message[], openEnded: { 
   return [...byId.values()].sort(byKey);
 }
 
+/**
+ * The newest own message of a window, when it may still be corrected: XEP-0308 corrects the
+ * last message only, and a file message's body is its URL, not text to edit.
+ */
+export function correctable(window: Message[]): Message | undefined {
+  const newest = [...window].reverse().find((message) => message.direction === 'out' && !message.retractedAt);
+  return newest?.attachment ? undefined : newest;
+}
+
 let typingTimer: ReturnType<typeof setTimeout> | undefined;
 let ownTyping: OwnChatState = 'active';
 /** A search hit to open at when its conversation's view mounts; outside the state, so closing the previous view keeps it. */
@@ -64,8 +73,8 @@ export const useMessages = defineStore('messages', {
     receipts: {} as Record<string, ReceiptRecord>,
   }),
   getters: {
-    /** The newest own message that may still be corrected (XEP-0308 corrects the last one). */
-    lastOwn: (state): Message | undefined => [...state.items].reverse().find((message) => message.direction === 'out' && !message.retractedAt),
+    /** The newest own message that may still be corrected (see correctable). */
+    lastOwn: (state): Message | undefined => correctable(state.items),
     activeTyping: (state) => state.typing.filter((notice) => Date.now() - notice.at < TYPING_EXPIRY_MS),
   },
   actions: {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Conversation, Message } from '../data/index.js';
 import { sortConversations, isMuted } from './conversations.js';
-import { mergeWindow } from './messages.js';
+import { correctable, mergeWindow } from './messages.js';
 import { loadSettings, defaultSettings } from './settings.js';
 import { resolveTheme } from './theme.js';
 import { serviceUrl } from './connector.js';
@@ -37,6 +37,16 @@ describe('mergeWindow', () => {
 
   it('fills an empty window', () => {
     expect(mergeWindow([], [message('x'), message('w')], { older: true, newer: true }).map((row) => row.key)).toEqual(['w', 'x']);
+  });
+});
+
+describe('correctable', () => {
+  it('offers the newest own text message, and no message when that one is a file', () => {
+    const text = message('b', 'out');
+    expect(correctable([text, message('c')])?.key).toBe('b');
+    const voice = { ...message('d', 'out'), attachment: { url: 'https://example.test/upload/v.webm', name: 'v.webm', purpose: 'voice' as const } };
+    expect(correctable([text, voice])).toBeUndefined();
+    expect(correctable([text, { ...message('e', 'out'), retractedAt: 1 }])?.key).toBe('b');
   });
 });
 
