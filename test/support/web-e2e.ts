@@ -1,26 +1,17 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import type { Duplex } from 'node:stream';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
 import { keepOnLoopback, launchChromium, type ChromiumOptions } from './browser.js';
 import { startTestServer, type TestServer } from './server.js';
+import { buildWebClient } from './web-build.js';
+
+export { buildWebClient };
 
 // Helpers for the web client's end-to-end tests (test/web-e2e-*.test.ts).
-const WEB_PACKAGE = fileURLToPath(new URL('../../packages/web/', import.meta.url));
 
-/** Builds the current sources of the web client into a fresh temporary folder and returns it. */
-export async function buildWebClient(): Promise<string> {
-  const outDir = await mkdtemp(path.join(tmpdir(), 'parley-web-e2e-build-'));
-  await promisify(execFile)('npx', ['vite', 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: WEB_PACKAGE, timeout: 120_000 });
-  return outDir;
-}
 
 /** What a web client test file runs against; the fields are set once its beforeAll hooks ran. */
 export interface WebE2eEnv {
