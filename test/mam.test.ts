@@ -59,9 +59,14 @@ describe('message archive', () => {
   }
 
   /** Sends the texts one by one with a pause, so that each gets its own millisecond. */
+  /**
+   * Sends the messages one by one with archive stamps a few milliseconds apart: a ping round
+   * trip after each means the server has stamped it (in order) before the pause starts.
+   */
   async function sendSpaced(client: TestClient, to: string, texts: string[]): Promise<void> {
     for (const text of texts) {
       client.send(chat(to, text));
+      await client.iq(x('iq', NS.CLIENT, { type: 'get' }, x('ping', 'urn:xmpp:ping')));
       await delay(3);
     }
   }
