@@ -7,7 +7,7 @@ import { type TestSlot, local, upload } from './support/upload.js';
 
 const PASSWORD = 'download-pw';
 
-/** Reads the file name of a Content-Disposition the way RFC 6266 tells browsers to: filename* first. */
+/** Reads the file name of a Content-Disposition as RFC 6266 specifies for browsers: filename* first. */
 function dispositionName(header: string | null): { type: string; name: string; fallback: string } {
   const value = header ?? '';
   const type = value.split(';', 1)[0]!.trim();

@@ -82,9 +82,9 @@ async function startInFolder(dataDir: string, overrides: Record<string, unknown>
     http: server.addresses.http ?? 0,
     https: server.addresses.https ?? 0,
   };
-  // Upload slot URLs name the served domain, which tests cannot resolve; unless a test sets
-  // its own (an empty one keeps the server's default), they point at the HTTP listener on
-  // 127.0.0.1, so that browsers stay on loopback.
+  // Upload slot URLs name the served domain, which tests cannot resolve. Unless a test sets its
+  // own public_url (an empty one keeps the server's default), they point at the HTTP listener
+  // on 127.0.0.1, so browsers stay on loopback.
   const uploadOverrides = (overrides.upload ?? {}) as Record<string, unknown>;
   if (!('public_url' in uploadOverrides) && ports.http !== 0) {
     overrides = { ...overrides, upload: { ...uploadOverrides, public_url: `http://127.0.0.1:${ports.http}` } };

@@ -72,7 +72,7 @@ export function mergeHits(kept: Message[], added: Message[]): Message[] {
   return merged.sort((a, b) => b.timestamp - a.timestamp || (a.key < b.key ? 1 : -1));
 }
 
-/** A server hit stored locally is left to the local search, which also knows it was retracted. */
+/** Returns whether a server hit is stored locally; the local search covers it, including a retraction. */
 async function storedCopy(db: ParleyDb, hit: Message): Promise<boolean> {
   if (hit.stanzaId !== undefined && (await db.messages.where('[conversation+stanzaId]').equals([hit.conversation, hit.stanzaId]).count()) > 0) return true;
   if (hit.direction !== 'out' || hit.originId === undefined) return false;

@@ -103,7 +103,7 @@ export function slotError(err: unknown): UploadError {
     const max = tooLarge.getChildText('max-file-size', UPLOAD_NS)?.trim();
     return new UploadError('too-large', max && /^\d+$/.test(max) ? Number(max) : undefined);
   }
-  // Parley answers a full quota with resource-constraint while expiring files will free space, else with not-allowed.
+  // Parley returns resource-constraint for a full quota while expiring files will free space, else not-allowed.
   if (['resource-constraint', 'policy-violation', 'not-allowed'].includes(err.condition)) return new UploadError('quota');
   if (err.condition === 'not-acceptable') return new UploadError('refused-type');
   if (err.condition === 'service-unavailable' || err.condition === 'feature-not-implemented') return new UploadError('no-service');

@@ -42,8 +42,8 @@ export function mergeWindow(window: Message[], changed: Message[], openEnded: { 
 }
 
 /**
- * The newest own message of a window, when it may still be corrected: XEP-0308 corrects the
- * last message only, and a file message's body is its URL, not text to edit.
+ * Returns the newest own message of a window when it may still be corrected: XEP-0308 corrects
+ * the last message only, and a file message's body is its URL, not text to edit.
  */
 export function correctable(window: Message[]): Message | undefined {
   const newest = [...window].reverse().find((message) => message.direction === 'out' && !message.retractedAt);

@@ -41,7 +41,7 @@ describe('mergeWindow', () => {
 });
 
 describe('correctable', () => {
-  it('offers the newest own text message, and no message when that one is a file', () => {
+  it('offers the newest own text message', () => {
     const text = message('b', 'out');
     expect(correctable([text, message('c')])?.key).toBe('b');
     const voice = { ...message('d', 'out'), attachment: { url: 'https://example.test/upload/v.webm', name: 'v.webm', purpose: 'voice' as const } };

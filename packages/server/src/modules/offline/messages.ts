@@ -70,7 +70,7 @@ export class OfflineMessages {
   }
 
   /**
-   * The time the delay stamp gives: the recipient's archive time when the archive stored the
+   * Returns the delay stamp's time: the recipient's archive time when the archive stored the
    * message, else now. It is taken before the write queues, so a client that orders by it puts
    * offline and archived copies of the same messages in one order.
    */

@@ -76,7 +76,7 @@ export async function fetchRoomName(client: XmppClientLike, room: string): Promi
   const info = await client.iq(x('iq', NS.CLIENT, { type: 'get', to: bare(room) }, x('query', NS.DISCO_INFO))).catch(() => undefined);
   const identity = info?.getChild('query', NS.DISCO_INFO)?.getChildren('identity', NS.DISCO_INFO).find((item) => item.attr('category') === 'conference');
   const name = identity?.attr('name');
-  // A room without a configured name answers with its local part, which says no more than the address.
+  // A room without a configured name reports its local part, which adds nothing to the address.
   return name && name !== localPart(bare(room)) ? name : undefined;
 }
 
