@@ -305,6 +305,29 @@ describe('PEP', () => {
       expect(eventEntry(event)?.getChildText('nick', NICK)).toBe('Ally');
     });
 
+    it('late contact gets item once', async () => {
+      const [owner, contact] = [await account(), await account()];
+      await sharePresence(server, owner, contact);
+      const alice = await online(owner);
+
+      // Slow storage: the publish must still choose its recipients before it sends the result.
+      const { roster } = server.server.storage;
+      const listSubscribers = roster.listSubscribers.bind(roster);
+      roster.listSubscribers = async (...args) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return listSubscribers(...args);
+      };
+      try {
+        expect((await publish(alice, TUNE, 'late1', tune('Late'))).attr('type')).toBe('result');
+      } finally {
+        roster.listSubscribers = listSubscribers;
+      }
+      const bob = await online(contact, [`${TUNE}+notify`]);
+      const last = await bob.next(isEvent(jid(owner), TUNE), 3000);
+      expect(last.getChild('delay', NS.DELAY)).toBeDefined();
+      await bob.nothing(isEvent(jid(owner), TUNE), 600);
+    });
+
     it('not sent again on presence update', async () => {
       const [owner, contact] = [await account(), await account()];
       await sharePresence(server, owner, contact);

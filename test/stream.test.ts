@@ -3,6 +3,7 @@ import { type Element, NS, x } from '@parley/xmpp';
 import { startTestServer, type TestServer } from './support/server.js';
 import { TestClient, bindResource, login, openClientStream } from './support/client.js';
 import { RawConnection, TEST_DOMAIN, delay, streamErrorCondition } from './support/raw.js';
+import { MUC_SERVICE, createRoom, enter, enterSeen } from './support/muc.js';
 
 const MAX_STANZA_BYTES = 10_000;
 const PASSWORD = 'correct horse';
@@ -299,6 +300,39 @@ describe('resource conflict', () => {
       expect(second.jid.resource).toBe('desk');
       expect((await second.ping()).attr('type')).toBe('result');
       await second.close();
+    });
+  });
+
+  it('replace waits for old teardown', async () => {
+    await withPolicy('replace', async (conflictServer) => {
+      await conflictServer.createAccount('bob', PASSWORD);
+      const room = `conflict@${MUC_SERVICE}`;
+      const bob = await TestClient.connect(conflictServer, { username: 'bob', password: PASSWORD, resource: 'r', presence: true });
+      await createRoom(bob, `${room}/bob`);
+      const first = await TestClient.connect(conflictServer, { username: 'alice', password: PASSWORD, resource: 'desk', presence: true });
+      await enterSeen(first, `${room}/alice`, [bob]);
+
+      // A slow teardown, as with storage under load: the old session's unavailable presence comes late.
+      const order: string[] = [];
+      conflictServer.server.hooks.on('session/closed', async ({ session }) => {
+        if (session.jid?.resource !== 'desk') return;
+        await delay(300);
+        order.push('old session ended');
+      }, { priority: 1000 });
+      conflictServer.server.hooks.on('session/bound', ({ session }) => {
+        if (session.jid?.resource === 'desk') order.push('new session bound');
+      });
+
+      const second = await TestClient.connect(conflictServer, { username: 'alice', password: PASSWORD, resource: 'desk', presence: true });
+      expect(await first.streamError()).toBe('conflict');
+      await enter(second, `${room}/alice`);
+      expect(order).toEqual(['old session ended', 'new session bound']);
+
+      const fromAlice = (el: Element) => el.name === 'presence' && el.attr('from') === `${room}/alice`;
+      expect((await bob.next(fromAlice, 5000)).attr('type')).toBe('unavailable');
+      expect((await bob.next(fromAlice, 5000)).attr('type')).toBeUndefined();
+      await second.close();
+      await bob.close();
     });
   });
 

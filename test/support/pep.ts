@@ -44,7 +44,7 @@ export interface OnlineOptions {
  * Connects `username`, sends available presence with caps for `features` and replies to
  * the server's disco#info query about them. Every client gets a unique identity name, so
  * its 'ver' is new and the server always sends the query. Resolves once the server has
- * processed the reply.
+ * processed the reply and sent the last items it asked for.
  */
 export async function online(server: TestServer, username: string, options: OnlineOptions = {}): Promise<TestClient> {
   const resource = options.resource ?? `r${++clientCounter}`;
@@ -65,11 +65,28 @@ export async function online(server: TestServer, username: string, options: Onli
   announcedCaps.set(client, caps);
   client.send(x('presence', NS.CLIENT, {}, caps));
   const request = await query;
+  const served = lastItemsSent(server, own);
   const reply = clientInfo(`test client ${clientCounter}`, options.features, request.getChild('query', NS.DISCO_INFO)?.attr('node'));
   client.send(x('iq', NS.CLIENT, { type: 'result', id: request.attr('id'), to: request.attr('from') }, reply));
   await echo;
-  await client.ping();
+  await served;
   return client;
+}
+
+/** Resolves once the server sent the last PEP items that the available presence of `fullJid` asked for. */
+function lastItemsSent(server: TestServer, fullJid: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`The server did not send the last PEP items to ${fullJid} within 5 s.`));
+    }, 5000);
+    const off = server.server.hooks.on('pep/last-items-sent', ({ session }) => {
+      if (session.jid?.toString() !== fullJid) return;
+      clearTimeout(timer);
+      off();
+      resolve();
+    });
+  });
 }
 
 /** Stores roster items so that `contact` receives the presence of `owner`: 'from' for the owner, 'to' for the contact. */

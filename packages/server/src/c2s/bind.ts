@@ -17,14 +17,33 @@ export async function bindResource(session: ClientSession, iq: Element, bind: El
     return errorReply(iq, new StanzaError('jid-malformed', `Invalid resource: ${err.message}`));
   }
 
-  const claimed = claimResource(session, full);
+  const claimed = await claimEndedResource(session, full);
   if (claimed instanceof StanzaError) return errorReply(iq, claimed);
   full = claimed;
+  if (session.state === 'closed') return errorReply(iq, new StanzaError('not-authorized', 'The stream closed during binding.'));
 
   session.onBound(full);
   // Other cluster nodes know the resource before the client can name it to anyone.
   await session.server.cluster?.settled();
   return x('iq', NS.CLIENT, { type: 'result', id: iq.attr('id') }, x('bind', NS.BIND, {}, x('jid', NS.BIND, {}, full.toString())));
+}
+
+/** Maximum wait for an earlier session of the same full JID to finish ending. */
+const TEARDOWN_WAIT_MS = 5000;
+
+/**
+ * Claims `requested` as `claimResource` does, once an earlier session of the same full JID
+ * (one that just closed, or one the 'replace' policy ends) has finished ending: its
+ * unavailable presence and its rerouted stanzas must not overtake the new session's.
+ */
+export async function claimEndedResource(session: ClientSession, requested: JID): Promise<JID | StanzaError> {
+  const { sessions } = session.server;
+  await sessions.teardownOf(requested, TEARDOWN_WAIT_MS);
+  const claimed = claimResource(session, requested);
+  if (claimed instanceof StanzaError || !sessions.isEnding(claimed)) return claimed;
+
+  await sessions.teardownOf(claimed, TEARDOWN_WAIT_MS);
+  return claimResource(session, requested);
 }
 
 /**

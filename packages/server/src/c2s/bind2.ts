@@ -7,7 +7,7 @@ import { type Element, type JID, JidError, NS, StanzaError, jid, x } from '@parl
 
 import { setCarbons } from '../modules/carbons/copies.js';
 import { NS_CARBONS } from '../modules/carbons/ns.js';
-import { claimResource, generateResource } from './bind.js';
+import { claimEndedResource, generateResource } from './bind.js';
 import type { ClientSession } from './session.js';
 import { startStreamManagement } from './stream-management.js';
 
@@ -28,12 +28,12 @@ export function bind2Feature(session: ClientSession): Element {
  * account, tag and user-agent id (XEP-0386 section 3.1) and reveals nothing of the
  * user-agent id. Returns the error when the resource cannot be had.
  */
-export function chooseBind2Jid(session: ClientSession, bind: Element, userAgentId: string | undefined): JID | StanzaError {
+export async function chooseBind2Jid(session: ClientSession, bind: Element, userAgentId: string | undefined): Promise<JID | StanzaError> {
   const tag = (bind.getChildText('tag', NS_BIND2) ?? '').trim().slice(0, MAX_TAG_LENGTH);
   const suffix = userAgentId === undefined ? generateResource().slice(-12) : stableSuffix(session.username!, tag, userAgentId);
   const requested = resourceFor(session, tag, suffix) ?? resourceFor(session, '', suffix);
   if (!requested) return new StanzaError('jid-malformed', 'No valid resource could be made for this client.');
-  return claimResource(session, requested);
+  return claimEndedResource(session, requested);
 }
 
 /**

@@ -140,7 +140,7 @@ export class Sasl2Negotiation {
     if (!bind) return {};
     const { session } = this;
     const userAgentId = this.request!.getChild('user-agent', NS_SASL2)?.attr('id');
-    const jid = chooseBind2Jid(session, bind, userAgentId);
+    const jid = await chooseBind2Jid(session, bind, userAgentId);
     if (jid instanceof StanzaError) {
       session.log.info({ condition: jid.condition, text: jid.text }, 'Bind 2 failed; the client may bind later');
       return {};

@@ -202,4 +202,6 @@ export interface ServerEvents {
   'read/position': ReadPositionEvent;
   /** The inbox moved `owner`'s read position forward; the displayed-position sync (XEP-0490) hooks it. */
   'inbox/read': InboxReadEvent;
+  /** The PEP module sent the last items (maybe none) that a session's available presence asked for with its caps. */
+  'pep/last-items-sent': SessionEvent;
 }

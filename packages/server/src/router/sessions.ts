@@ -13,6 +13,8 @@ export interface SessionListener {
 export class SessionRegistry {
   private readonly byBare = new Map<string, Map<string, ClientSession>>();
   private readonly listeners: SessionListener[] = [];
+  /** Removed sessions whose teardown ('session/closed' and rerouting) still runs, by full JID. */
+  private readonly ending = new Map<string, Promise<void>>();
   private total = 0;
 
   listen(listener: SessionListener): void {
@@ -47,7 +49,34 @@ export class SessionRegistry {
     resources.delete(jid.resource);
     this.total--;
     if (resources.size === 0) this.byBare.delete(key);
+    this.trackEnding(jid.toString(), session.ended);
     for (const listener of this.listeners) listener.removed(session);
+  }
+
+  /** Tells whether a removed session of `full` is still tearing down. */
+  isEnding(full: JID): boolean {
+    return this.ending.has(full.toString());
+  }
+
+  /** Resolves once no removed session of `full` is tearing down, or after `timeoutMs`. */
+  async teardownOf(full: JID, timeoutMs: number): Promise<void> {
+    const ended = this.ending.get(full.toString());
+    if (ended === undefined) return;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([ended, timeout]);
+    clearTimeout(timer);
+  }
+
+  private trackEnding(key: string, ended: Promise<void>): void {
+    const previous = this.ending.get(key);
+    const both = previous === undefined ? ended : Promise.all([previous, ended]).then(() => undefined);
+    this.ending.set(key, both);
+    void both.finally(() => {
+      if (this.ending.get(key) === both) this.ending.delete(key);
+    });
   }
 
   get(full: JID): ClientSession | undefined {

@@ -88,7 +88,7 @@ async function publishItem(ctx: ModuleContext, service: PepService, owner: JID, 
   const item = { id, payload: serialize(payload), publisher: owner.toString(), publishedAt: Date.now() };
   const options = { createConfig: JSON.stringify(node.config), maxItems: effectiveMaxItems(node.config, service.limits), persist: node.config.persistItems };
   await pep.publish(owner.domain, owner.local, name, item, options);
-  service.notify(owner, node, () => eventItems(name, [item], node.config.deliverPayloads));
+  await service.notify(owner, node, () => eventItems(name, [item], node.config.deliverPayloads));
   return true;
 }
 

@@ -100,12 +100,12 @@ async function writeNative(service: PepService, owner: JID, storageElement: Elem
     const item = { id: jid, payload: serialize(conferenceElement(conference, NS_BOOKMARKS, extensions)), publisher: owner.toString(), publishedAt: Date.now() };
     const options = { createConfig: JSON.stringify(node.config), maxItems: effectiveMaxItems(node.config, service.limits), persist: true };
     await pep.publish(owner.domain, owner.local, NS_BOOKMARKS, item, options);
-    service.notify(owner, node, () => eventItems(NS_BOOKMARKS, [item], node.config.deliverPayloads));
+    await service.notify(owner, node, () => eventItems(NS_BOOKMARKS, [item], node.config.deliverPayloads));
   }
 
   for (const id of current.keys()) {
     if (wanted.has(id) || !(await pep.retract(owner.domain, owner.local, NS_BOOKMARKS, id))) continue;
-    if (node.config.notifyRetract) service.notify(owner, node, () => retractEvent(NS_BOOKMARKS, id));
+    if (node.config.notifyRetract) await service.notify(owner, node, () => retractEvent(NS_BOOKMARKS, id));
   }
 }
 

@@ -73,7 +73,7 @@ export async function publishPosition(service: PepService, owner: JID, conversat
   const item = { id: conversation.toString(), payload: serialize(displayedElement(position)), publisher: owner.toString(), publishedAt: Date.now() };
   const options = { createConfig: JSON.stringify(node.config), maxItems: effectiveMaxItems(node.config, service.limits), persist: node.config.persistItems };
   await pep.publish(owner.domain, owner.local, NS_MDS, item, options);
-  service.notify(owner, node, () => eventItems(NS_MDS, [item], node.config.deliverPayloads));
+  await service.notify(owner, node, () => eventItems(NS_MDS, [item], node.config.deliverPayloads));
 }
 
 /** Registers both directions of the synchronisation. */

@@ -72,7 +72,7 @@ export async function purgeNode(service: PepService, request: IqRequest, purge: 
   const node = await requireOwnedNode(service, request, purge, 'purge');
   await service.server.storage.pep.purge(request.to.domain, request.to.local, node.name);
   await service.afterPurge(request.to, node.name);
-  service.notify(request.to, node, () => x('purge', NS_PUBSUB_EVENT, { node: node.name }));
+  await service.notify(request.to, node, () => x('purge', NS_PUBSUB_EVENT, { node: node.name }));
 }
 
 /** Handles `<delete/>` (XEP-0060 section 8.4) and notifies with `<delete/>` when the node is configured to. */
@@ -80,5 +80,5 @@ export async function deleteNode(service: PepService, request: IqRequest, elemen
   const node = await requireOwnedNode(service, request, element, 'delete');
   await service.server.storage.pep.deleteNode(request.to.domain, request.to.local, node.name);
   await service.afterPurge(request.to, node.name);
-  if (node.config.notifyDelete) service.notify(request.to, node, () => x('delete', NS_PUBSUB_EVENT, { node: node.name }));
+  if (node.config.notifyDelete) await service.notify(request.to, node, () => x('delete', NS_PUBSUB_EVENT, { node: node.name }));
 }

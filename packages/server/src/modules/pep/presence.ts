@@ -46,7 +46,9 @@ export class PresenceTracker {
 
     // The presence module stores the session's presence after this hook; run once it has.
     setImmediate(() => {
-      this.sendNewInterests(session).catch((err: unknown) => session.log.error({ err }, 'sending the last PEP items failed'));
+      this.sendNewInterests(session)
+        .then(() => this.service.server.hooks.fire('pep/last-items-sent', { session }))
+        .catch((err: unknown) => session.log.error({ err }, 'sending the last PEP items failed'));
     });
   }
 

@@ -81,7 +81,7 @@ export async function publish(service: PepService, request: IqRequest, element: 
   });
   await service.afterPublish(owner, node, stored);
 
-  service.notify(owner, { name: node, config }, () => eventItems(node, [stored], config.deliverPayloads), request.from.toString());
+  await service.notify(owner, { name: node, config }, () => eventItems(node, [stored], config.deliverPayloads), request.from.toString());
   return x('pubsub', NS_PUBSUB, {}, x('publish', NS_PUBSUB, { node }, x('item', NS_PUBSUB, { id: item.id })));
 }
 
@@ -105,5 +105,5 @@ export async function retract(service: PepService, request: IqRequest, element: 
 
   const notifyAttr = element.attr('notify');
   if (!node.config.notifyRetract && notifyAttr !== 'true' && notifyAttr !== '1') return;
-  for (const id of retracted) service.notify(owner, node, () => retractEvent(name, id));
+  for (const id of retracted) await service.notify(owner, node, () => retractEvent(name, id));
 }

@@ -86,19 +86,23 @@ export class PepService {
    * Queues notifications about `node` to every session that should get them: each
    * available resource of the owner and of the contacts the node's access model allows,
    * whose client announced `node+notify` (XEP-0163 sections 4.2 and 4.3). `build` makes
-   * the `<event/>` content for one recipient. Delivery runs after the caller returns, so
-   * that it may wait for a client's caps without holding up the publishing session.
+   * the `<event/>` content for one recipient. Resolves once the recipients are chosen, so
+   * that a session that comes online after the caller replied is not among them; delivery
+   * runs later, because it may wait for a client's caps.
    */
-  notify(owner: JID, node: PepNode, build: () => Element, replyTo?: string): void {
+  async notify(owner: JID, node: PepNode, build: () => Element, replyTo?: string): Promise<void> {
     if (!node.config.deliverNotifications) return;
+    const candidates = this.candidates(owner, node);
     void this.queue
       .run(owner.bare().toString(), async () => {
-        for (const { session, subscriber } of await this.recipients(owner, node)) {
+        for (const { session, subscriber } of await candidates) {
+          if (!(await this.wantsNotifications(session, node.name))) continue;
           const message = notificationMessage(owner, session.jid!, build(), { replyTo: subscriber ? replyTo : undefined });
           await this.server.router.route(message, owner.bare(), session.jid!);
         }
       })
       .catch((err: unknown) => this.server.log.error({ err, owner: owner.bare().toString(), node: node.name }, 'sending PEP notifications failed'));
+    await candidates.catch(() => undefined);
   }
 
   /** Sends the newest item of each of `nodes` of `owner` to `session`, when its configuration and access allow (XEP-0163 section 4.3.2). */
@@ -121,15 +125,11 @@ export class PepService {
     return (await this.caps.features(session)).has(`${node}+notify`);
   }
 
-  private async recipients(owner: JID, node: PepNode): Promise<Recipient[]> {
+  /** Returns the available sessions of the owner, and of the contacts the node's access model allows. */
+  private async candidates(owner: JID, node: PepNode): Promise<Recipient[]> {
     const candidates: Recipient[] = this.server.sessions.available(owner).map((session) => ({ session, subscriber: false }));
     if (node.config.accessModel !== 'whitelist') candidates.push(...(await this.contactSessions(owner, node)));
-
-    const recipients: Recipient[] = [];
-    for (const candidate of candidates) {
-      if (await this.wantsNotifications(candidate.session, node.name)) recipients.push(candidate);
-    }
-    return recipients;
+    return candidates;
   }
 
   /** Sessions of the local contacts that the owner shares presence with and that the node's access model allows. */
