@@ -1,19 +1,23 @@
 import { hostname } from 'node:os';
-import { type Element, type JID, StreamError, serialize } from '@parley/xmpp';
+import { type Element, JID, StreamError, serialize } from '@parley/xmpp';
 import type { ClientSession } from '../c2s/session.js';
 import type { Config } from '../config.js';
 import type { ServerContext } from '../core/context.js';
 import type { StanzaEvent } from '../core/events.js';
 import type { CarbonDirection } from '../modules/carbons/eligibility.js';
+import type { Redis } from 'ioredis';
 import { ClusterBus } from './bus.js';
+import { Leases } from './leases.js';
 import type { ClusterEvent, DeliveryMode, NodeMessage, ResourceEntry } from './messages.js';
 import { NodeHealth } from './node-health.js';
 import { ClusterRegistry, type RemoteResource } from './registry.js';
 import { RemoteDelivery } from './remote-delivery.js';
+import { type Relayed, ServiceRelay, type ServiceHandler } from './service-relay.js';
 
-// TODO: MUC room leases (one node hosts each room), stream management resumption on another
-// node, inbox and marker pushes, roster, blocking and PEP pushes to resources on other nodes,
-// and `bench --cluster` are later parts of the cluster work.
+// TODO: roster, blocking, PEP and inbox pushes to resources on other nodes.
+
+/** Time a node waits for another node to confirm the writes of a stanza it passed on, beyond the expiry time. */
+const ACK_MARGIN_MS = 5000;
 
 /**
  * This node's part in a cluster of servers that share a database and route through Redis:
@@ -27,6 +31,12 @@ export class Cluster {
   private readonly health: NodeHealth;
   private readonly delivery: RemoteDelivery;
   private readonly registry: ClusterRegistry;
+  private readonly relay: ServiceRelay;
+  private readonly lostListeners: ((jids: JID[]) => void)[] = [];
+  /** Leases of things one node hosts at a time, such as MUC rooms; they lapse after the expiry time. */
+  readonly leases: Leases;
+  /** False once `stop` began. */
+  running = true;
 
   private constructor(
     private readonly server: ServerContext,
@@ -35,8 +45,16 @@ export class Cluster {
   ) {
     const { cluster } = server.config;
     this.registry = new ClusterRegistry(bus, nodeId, cluster.expiry_ms, server.log);
-    this.health = new NodeHealth(this.registry, cluster.heartbeat_ms, server.log, () => this.republish());
+    this.health = new NodeHealth(
+      this.registry,
+      cluster.heartbeat_ms,
+      server.log,
+      () => this.republish(),
+      (_node, jids) => this.nodeLost(jids),
+    );
     this.delivery = new RemoteDelivery(server, bus);
+    this.relay = new ServiceRelay(bus, nodeId, cluster.expiry_ms + ACK_MARGIN_MS, server.config.sessions.max_stanza_bytes * 2, server.log);
+    this.leases = new Leases(bus.redis, nodeId, cluster.expiry_ms);
   }
 
   /**
@@ -68,7 +86,6 @@ export class Cluster {
       changed: (session) => cluster.queueWrite(session),
       removed: (session) => cluster.onSessionRemoved(session),
     });
-    if (server.config.muc.enabled) log.warn('cluster: each node keeps its own MUC rooms; occupants of one room on different nodes do not see each other yet');
     log.info({ nodes: cluster.registry.liveNodes() }, 'cluster: joined');
     return cluster;
   }
@@ -100,6 +117,41 @@ export class Cluster {
     if (nodes.size > 0) await this.delivery.relayCarbons(direction, original, user, [...nodes], exclude);
   }
 
+  /** The command connection to Redis, for modules that keep cluster state there. */
+  get redis(): Redis {
+    return this.bus.redis;
+  }
+
+  /** The interval of this node's heartbeat, which leases follow. */
+  get heartbeatMs(): number {
+    return this.server.config.cluster.heartbeat_ms;
+  }
+
+  /** Returns the ids of the other nodes whose heartbeats arrive. */
+  otherNodes(): string[] {
+    return this.registry.liveNodes();
+  }
+
+  /** Tells whether `node` is this node or another one whose heartbeats arrive. */
+  isLive(node: string): boolean {
+    return this.registry.isLive(node);
+  }
+
+  /** Hands stanzas to `domain` that other nodes pass on to this one (with `sendToService`) to `handler`. */
+  serveDomain(domain: string, handler: ServiceHandler): void {
+    this.relay.serve(domain, handler);
+  }
+
+  /** Passes a stanza to the service that `node` hosts; with `durable`, `settled` follows the host's writes for it. */
+  sendToService(node: string, event: StanzaEvent, hops: number, durable: boolean): Promise<Relayed> {
+    return this.relay.send(node, event, hops, durable);
+  }
+
+  /** Calls `listener` with the full JIDs of the sessions of a node that stopped or died. */
+  onNodeLost(listener: (jids: JID[]) => void): void {
+    this.lostListeners.push(listener);
+  }
+
   /** Resolves once this node's registry writes so far are done. */
   settled(): Promise<void> {
     return this.writes;
@@ -107,6 +159,7 @@ export class Cluster {
 
   /** Stops the heartbeat, removes this node's entries and disconnects; call once the sessions ended. */
   async stop(): Promise<void> {
+    this.running = false;
     this.health.stop();
     await this.writes;
     await this.registry.clearOwn().catch((err: unknown) => this.server.log.warn({ err }, 'cluster: removing this node from Redis failed'));
@@ -149,8 +202,15 @@ export class Cluster {
   }
 
   private onEvent(event: ClusterEvent): void {
+    const lost = event.t === 'down' && event.node !== this.nodeId ? this.registry.jidsOf(event.node) : [];
     const remote = this.registry.apply(event);
     if (remote) this.resolveConflict(remote);
+    if (lost.length > 0) this.nodeLost(lost);
+  }
+
+  private nodeLost(jids: string[]): void {
+    const parsed = jids.flatMap((jid) => JID.parseOrNull(jid) ?? []);
+    for (const listener of this.lostListeners) listener(parsed);
   }
 
   /**
@@ -166,6 +226,10 @@ export class Cluster {
   }
 
   private onMessage(message: NodeMessage): void {
+    if (message.t === 'service' || message.t === 'service-ack') {
+      this.relay.receive(message);
+      return;
+    }
     this.delivery.receive(message).catch((err: unknown) => this.server.log.error({ err }, 'cluster: delivering a stanza from another node failed'));
   }
 }

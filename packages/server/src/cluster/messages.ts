@@ -28,7 +28,11 @@ export type DeliveryMode = 'full' | 'reroute' | 'copy';
 /** Published on one node's own channel. */
 export type NodeMessage =
   | { t: 'stanza'; xml: string; from: string; to: string; targets: string[]; mode: DeliveryMode; hops: number }
-  | { t: 'carbons'; direction: 'sent' | 'received'; xml: string; user: string; exclude: string[] };
+  | { t: 'carbons'; direction: 'sent' | 'received'; xml: string; user: string; exclude: string[] }
+  /** A stanza to a service that another node hosts (a MUC room); `ack` asks for a 'service-ack' to node `reply`. */
+  | { t: 'service'; xml: string; from: string; to: string; hops: number; ack?: string; reply?: string }
+  /** The host's report that the durable writes of a 'service' stanza settled. */
+  | { t: 'service-ack'; ack: string; ok: boolean };
 
 const SESSIONS_PREFIX = 'parley:cluster:sessions:';
 

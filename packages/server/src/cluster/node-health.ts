@@ -8,12 +8,16 @@ import type { ClusterRegistry } from './registry.js';
 export class NodeHealth {
   private timer: NodeJS.Timeout | undefined;
 
-  /** `onLost` runs when this node's hash was missing from Redis at a heartbeat. */
+  /**
+   * `onLost` runs when this node's hash was missing from Redis at a heartbeat, and
+   * `onExpired` with the full JIDs of each other node whose heartbeats stopped.
+   */
   constructor(
     private readonly registry: ClusterRegistry,
     private readonly intervalMs: number,
     private readonly log: Logger,
     private readonly onLost: () => void,
+    private readonly onExpired: (node: string, jids: string[]) => void,
   ) {}
 
   start(): void {
@@ -33,6 +37,9 @@ export class NodeHealth {
       },
       (err: unknown) => this.log.warn({ err }, 'cluster: heartbeat failed'),
     );
-    for (const node of this.registry.sweep()) this.log.warn({ node }, 'cluster: node stopped sending heartbeats; its sessions are dropped');
+    this.registry.sweep(Date.now(), (node, jids) => {
+      this.log.warn({ node }, 'cluster: node stopped sending heartbeats; its sessions are dropped');
+      this.onExpired(node, jids);
+    });
   }
 }

@@ -111,15 +111,26 @@ export class ClusterRegistry {
     return jid ? { ...event.entry, node: event.node, jid } : undefined;
   }
 
-  /** Drops the nodes that sent nothing for the expiry time; returns their ids. */
-  sweep(now = Date.now()): string[] {
+  /** Drops the nodes that sent nothing for the expiry time; returns their ids and passes each with its full JIDs to `dropped`. */
+  sweep(now = Date.now(), dropped?: (node: string, jids: string[]) => void): string[] {
     const expired: string[] = [];
     for (const [node, view] of this.nodes) {
       if (now - view.lastSeen <= this.expiryMs) continue;
       this.nodes.delete(node);
       expired.push(node);
+      dropped?.(node, [...view.resources.keys()]);
     }
     return expired;
+  }
+
+  /** Returns the full JIDs of the resources this node knows on `node`. */
+  jidsOf(node: string): string[] {
+    return [...(this.nodes.get(node)?.resources.keys() ?? [])];
+  }
+
+  /** Tells whether `node` is this node or another that sent a heartbeat within the expiry time. */
+  isLive(node: string): boolean {
+    return node === this.nodeId || this.nodes.has(node);
   }
 
   /** Resources of the account `bare` on other nodes, bound or available. */

@@ -44,7 +44,7 @@ export class RemoteDelivery {
   }
 
   /** Handles a message from another node. */
-  async receive(message: NodeMessage): Promise<void> {
+  async receive(message: Extract<NodeMessage, { t: 'stanza' | 'carbons' }>): Promise<void> {
     const stanza = parseFrame(message.xml, { maxStanzaBytes: this.server.config.sessions.max_stanza_bytes * 2 });
     if (message.t === 'carbons') return this.receiveCarbons(stanza, message.direction, JID.parse(message.user), message.exclude);
 

@@ -11,6 +11,8 @@ export interface StanzaEvent {
   from: JID;
   to: JID;
   origin?: ClientSession;
+  /** Registers a durable write made for a stanza that came from another cluster node, whose sender's acknowledgement waits for it. */
+  track?: (write: Promise<unknown>) => void;
 }
 
 /** A stanza a client sent that its own server handles before any routing. */

@@ -57,7 +57,7 @@ export async function queryArchive<M extends QueriedMessage>(server: ServerConte
   if (spec.index !== undefined) pageRequest.index = spec.index;
 
   const page = await source.page(filter, pageRequest);
-  sendResults(server, log, request, source, page, request.payload.getChild('flip-page', NS.MAM) !== undefined);
+  await sendResults(server, log, request, source, page, request.payload.getChild('flip-page', NS.MAM) !== undefined);
   return fin(page, spec.before !== undefined);
 }
 
@@ -80,13 +80,20 @@ async function lookUpIds<M extends QueriedMessage>(source: ArchiveSource<M>, for
   return keys;
 }
 
-/** Sends the page's results; flip-page reverses their order only, and `<fin/>` still names first and last in archive order. */
-function sendResults<M extends QueriedMessage>(server: ServerContext, log: Logger, request: IqRequest, source: ArchiveSource<M>, page: MessagePage<M>, flip: boolean): void {
+/**
+ * Sends the page's results; flip-page reverses their order only, and `<fin/>` still names
+ * first and last in archive order. A requester on another cluster node gets them through
+ * the router, one after another, so that they arrive before the IQ result.
+ */
+async function sendResults<M extends QueriedMessage>(server: ServerContext, log: Logger, request: IqRequest, source: ArchiveSource<M>, page: MessagePage<M>, flip: boolean): Promise<void> {
   const session = request.session ?? server.sessions.get(request.from);
-  if (!session) return;
   const queryId = request.payload.attr('queryid');
   const messages = flip ? [...page.messages].reverse() : page.messages;
-  for (const message of messages) session.send(resultMessage(log, request, source, queryId, message));
+  for (const message of messages) {
+    const result = resultMessage(log, request, source, queryId, message);
+    if (session) session.send(result);
+    else if (server.cluster) await server.router.route(result, source.jid, request.from);
+  }
 }
 
 function resultMessage<M extends QueriedMessage>(log: Logger, request: IqRequest, source: ArchiveSource<M>, queryId: string | undefined, message: M): Element {

@@ -25,6 +25,7 @@ export async function applyRole(room: Room, nick: string, role: Role, details: C
     return;
   }
   occupant.role = role;
+  room.occupants.changed();
   broadcastPresence(room, occupant, { actorNick: details.actorNick, reason: details.reason });
 }
 
@@ -62,6 +63,7 @@ export async function applyAffiliation(room: Room, jid: string, affiliation: Aff
     else if (room.config.membersOnly && !affiliationAtLeast(room.affiliationOf(occupant.bare), 'member')) await removeOccupant(room, occupant, 'affiliation', removal);
     else {
       occupant.role = defaultRole(room.affiliationOf(occupant.bare), room.config.moderated);
+      room.occupants.changed();
       broadcastPresence(room, occupant, { actorNick: details.actorNick, reason: details.reason });
     }
   }

@@ -66,6 +66,8 @@ export interface RoomHost {
   roomDeleted(name: string): void;
   /** Called when a room's queue runs empty; the host may unload the room from memory. */
   roomIdle(room: Room): void;
+  /** Called after a room task changed the occupants; in a cluster the host keeps a copy for the node that may take the room over. */
+  saveOccupants(room: Room): Promise<void>;
   /** Checks whether `jid` names this server, one of its services or an entity of a service (a room): ids and delays by those only the server may add. */
   isOwnEntity(jid: string): boolean;
 }

@@ -1,7 +1,10 @@
 /** Multi-user chat (XEP-0045) as a subdomain service, with room archives (XEP-0313) and self-ping (XEP-0410). */
 import { JID } from '@parley/xmpp';
+import type { Logger } from 'pino';
+import type { Cluster } from '../../cluster/cluster.js';
 import { defineModule } from '../../core/module.js';
 import { RoomArchive } from './archive/index.js';
+import { RoomPlacement } from './placement.js';
 import { MucService } from './service.js';
 
 export const mucModule = defineModule({
@@ -31,6 +34,7 @@ export const mucModule = defineModule({
     await service.start();
 
     server.router.addDomain(service.service, (event) => service.handle(event));
+    if (server.cluster) placeRooms(server.cluster, service, ctx.log);
     server.disco.hostItems.push({ jid: service.service, name: 'Chatrooms' });
     // After the presence module sent unavailable to the rooms, which it normally does.
     ctx.on('session/closed', async ({ session }) => {
@@ -38,3 +42,14 @@ export const mucModule = defineModule({
     }, -100);
   },
 });
+
+/** Hosts each room on one cluster node, takes stanzas for its rooms from the other nodes, and drops occupants whose node died. */
+function placeRooms(cluster: Cluster, service: MucService, log: Logger): void {
+  const placement = new RoomPlacement(cluster, service.service, service, log);
+  service.placement = placement;
+  placement.start(cluster.heartbeatMs);
+  cluster.serveDomain(service.service, (event, hops) => service.handle(event, hops));
+  cluster.onNodeLost((jids) => {
+    for (const jid of jids) void service.sessionEnded(jid).catch((err: unknown) => log.error({ err, jid: jid.toString() }, 'removing an occupant of a lost node failed'));
+  });
+}

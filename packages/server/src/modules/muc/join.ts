@@ -67,6 +67,7 @@ export async function join(room: Room, from: JID, nick: string, stanza: Element,
 /** Section 7.2.1: a repeated join from a session already in the room gets the room state again. */
 export async function rejoin(room: Room, occupant: Occupant, from: JID, stanza: Element): Promise<void> {
   occupant.presence = cleanPresence(stanza);
+  room.occupants.changed();
   await sendRoomState(room, occupant, from, stanza, { created: false, announce: false });
 }
 

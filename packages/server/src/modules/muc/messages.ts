@@ -1,6 +1,6 @@
 /** Groupchat messages (XEP-0045 section 7.4) and subject changes (8.1): archived, then sent to every occupant session. */
 import { type Element, type JID, NS, StanzaError } from '@parley/xmpp';
-import type { ClientSession } from '../../c2s/session.js';
+import type { StanzaEvent } from '../../core/events.js';
 import { addStanzaId, originIdOf } from '../mam/ids.js';
 import { maySetSubject, roleAtLeast } from './permissions.js';
 import { refuse } from './reply.js';
@@ -31,12 +31,18 @@ export function isPipelinedMessage(stanza: Element, to: JID): boolean {
   return stanza.name === 'message' && to.resource === '' && stanza.attr('type') === 'groupchat' && !isSubjectChange(stanza);
 }
 
+/** Registers a write that the stanza's sender must wait for: on its session, or for the node that passed the stanza on. */
+export function trackWrite(event: StanzaEvent, write: Promise<unknown>): void {
+  if (event.track) event.track(write);
+  else event.origin?.trackWrite(write);
+}
+
 /**
  * Checks and stamps a groupchat message, queues its archive write, and queues its send to
  * the occupants for when the write commits (`Room.afterCommit`). Returns before the commit,
  * and the sending session's stream acknowledges the message once it was sent or refused.
  */
-export async function handleGroupchat(room: Room, from: JID, stanza: Element, origin?: ClientSession): Promise<void> {
+export async function handleGroupchat(room: Room, from: JID, stanza: Element, track?: (write: Promise<unknown>) => void): Promise<void> {
   const occupant = room.occupants.bySessionJid(from);
   const refusal = messageRefusal(room, occupant, stanza);
   if (refusal || !occupant) {
@@ -61,7 +67,7 @@ export async function handleGroupchat(room: Room, from: JID, stanza: Element, or
     (stanzaId) => sendToOccupants(room, { room: room.jid, stanzaId, message, sender, members: [] }),
     (err) => refuseUnstored(room, stanza, err),
   );
-  origin?.trackWrite(done);
+  track?.(done);
 }
 
 /** Sends a committed message to the occupants of its send time, then fires `muc/message`. */

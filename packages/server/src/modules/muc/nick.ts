@@ -10,6 +10,7 @@ import type { Occupant } from './types.js';
 /** Section 7.7: new show or status from an occupant goes to everyone. */
 export function updatePresence(room: Room, occupant: Occupant, stanza: Element): void {
   occupant.presence = cleanPresence(stanza);
+  room.occupants.changed();
   broadcastPresence(room, occupant);
 }
 
@@ -41,6 +42,7 @@ function renameOccupant(room: Room, occupant: Occupant, nick: string, stanza: El
   room.forgetRate(occupant.nick);
   room.occupants.rename(occupant, nick);
   occupant.presence = cleanPresence(stanza);
+  room.occupants.changed();
   broadcastPresence(room, occupant);
 }
 

@@ -5,7 +5,7 @@ import { isInvitation, handleInvitation } from './invite.js';
 import { join, refuseUnjoined, rejoin } from './join.js';
 import { MUC_NS } from './ns.js';
 import { leave } from './leave.js';
-import { handleGroupchat } from './messages.js';
+import { handleGroupchat, trackWrite } from './messages.js';
 import { changeNick, updatePresence } from './nick.js';
 import { handlePrivateMessage } from './private.js';
 import { answerIq, refuse } from './reply.js';
@@ -43,11 +43,11 @@ async function handlePresence(room: Room, event: StanzaEvent, created: boolean):
 }
 
 async function handleMessage(room: Room, event: StanzaEvent): Promise<void> {
-  const { stanza, from, to, origin } = event;
+  const { stanza, from, to } = event;
   if (to.resource !== '') return handlePrivateMessage(room, from, to.resource, stanza);
   const type = stanza.attr('type') ?? 'normal';
   if (type === 'error') return;
-  if (type === 'groupchat') return handleGroupchat(room, from, stanza, origin);
+  if (type === 'groupchat') return handleGroupchat(room, from, stanza, (write) => trackWrite(event, write));
   if (isInvitation(stanza)) return handleInvitation(room, from, stanza);
   const form = readRequestForm(room, stanza);
   if (form === null) return;

@@ -56,6 +56,8 @@ export class Room {
   /** The sends of pipelined messages, chained in archive order. The chain never rejects. */
   private sends: Promise<void> = Promise.resolve();
   private unsent = 0;
+  /** The occupant list version last handed to `host.saveOccupants`. */
+  private savedVersion = 0;
 
   constructor(
     readonly host: RoomHost,
@@ -86,7 +88,11 @@ export class Room {
     this.pending++;
     const result = this.queue.then(async () => {
       if (!options.pipelined || this.unsent >= MAX_UNSENT) await this.sends;
-      return task();
+      try {
+        return await task();
+      } finally {
+        if (!options.pipelined) await this.saveOccupants();
+      }
     });
     this.queue = result
       .catch(() => undefined)
@@ -116,6 +122,13 @@ export class Room {
       });
     this.sends = step;
     return step;
+  }
+
+  private async saveOccupants(): Promise<void> {
+    const { version } = this.occupants;
+    if (version === this.savedVersion || this.unloaded) return;
+    this.savedVersion = version;
+    await this.host.saveOccupants(this).catch((err: unknown) => this.host.log.warn({ err, room: this.jid.toString() }, 'saving the occupants of a room failed'));
   }
 
   private checkIdle(): void {

@@ -12,12 +12,16 @@ import type { MucMessageEvent, RoomArchiveApi, RoomHost } from './host.js';
 import { MUC_NS } from './ns.js';
 import { refuseUnjoined } from './join.js';
 import { leave } from './leave.js';
-import { isPipelinedMessage } from './messages.js';
+import { isPipelinedMessage, trackWrite } from './messages.js';
 import { answerIq, refuse } from './reply.js';
 import { Room } from './room.js';
+import { type RoomPlacement } from './placement.js';
 import { parseStoredConfig } from './room-config.js';
 import { handleRoomStanza } from './room-stanzas.js';
 import type { AffiliationEntry, Affiliation } from './types.js';
+
+/** Cluster nodes a room stanza may pass through, counting the one where it entered. */
+const MAX_ROOM_HOPS = 2;
 
 /** Serves one MUC domain. Rooms load from storage on first use and unload when they are empty and idle. */
 export class MucService implements RoomHost {
@@ -29,6 +33,8 @@ export class MucService implements RoomHost {
   private readonly creating = new Map<string, Promise<Room>>();
   private readonly sendChains = new Map<string, Promise<void>>();
   private readonly admins: Set<string>;
+  /** Set in a cluster, where one node at a time hosts each room. */
+  placement: RoomPlacement | undefined;
 
   constructor(
     private readonly server: ServerContext,
@@ -41,8 +47,9 @@ export class MucService implements RoomHost {
     this.admins = new Set(this.limits.admins.map((admin) => JID.parse(admin).bare().toString()));
   }
 
-  /** Temporary rooms do not outlive a restart: their rows go at start. */
+  /** Temporary rooms do not outlive a restart: their rows go at start, unless other cluster nodes run and may host them. */
   async start(): Promise<void> {
+    if ((this.server.cluster?.otherNodes().length ?? 0) > 0) return;
     const removed = await this.store.deleteTemporary(this.service);
     if (removed > 0) this.log.info({ removed }, 'removed temporary rooms left by the previous run');
   }
@@ -136,8 +143,16 @@ export class MucService implements RoomHost {
     }
     const subject = stored.subject === null ? undefined : { text: stored.subject, nick: stored.subjectNick ?? undefined, at: stored.subjectAt ?? stored.createdAt };
     const room = new Room(this, name, { config: parseStoredConfig(stored.config), subject, affiliations, createdBy: stored.createdBy, createdAt: stored.createdAt, locked: false });
+    if (this.placement) await this.restoreOccupants(this.placement, room);
     this.rooms.set(name, room);
     return room;
+  }
+
+  /** Takes over the occupants the room's previous cluster node wrote, and removes those whose session is gone. */
+  private async restoreOccupants(placement: RoomPlacement, room: Room): Promise<void> {
+    await placement.restoreOccupants(room.name, room.occupants, this.server.config.sessions.max_stanza_bytes);
+    const ended = room.occupants.sessions().filter(({ session }) => !this.server.sessions.get(session) && !this.server.cluster?.locate(session));
+    for (const { session } of ended) void room.run(() => leave(room, session, undefined));
   }
 
   /**
@@ -163,14 +178,55 @@ export class MucService implements RoomHost {
     return this.limits.create === 'local' && bare.domain === this.server.config.domain && bare.local !== '';
   }
 
-  /** Handles every stanza to the service domain or one of its rooms. */
-  async handle(event: StanzaEvent): Promise<void> {
+  async saveOccupants(room: Room): Promise<void> {
+    await this.placement?.saveOccupants(room.name, room.occupants);
+  }
+
+  /** Tells whether the room is in memory, loading or being created. */
+  inUse(name: string): boolean {
+    return this.rooms.has(name) || this.loading.has(name) || this.creating.has(name);
+  }
+
+  /** Drops a room from memory without a word to its occupants: another cluster node hosts it now. */
+  lost(name: string): void {
+    const room = this.rooms.get(name);
+    if (!room) return;
+    room.unloaded = true;
+    this.rooms.delete(name);
+  }
+
+  /** Handles every stanza to the service domain or one of its rooms; `hops` counts the cluster nodes that passed it on. */
+  async handle(event: StanzaEvent, hops = 0): Promise<void> {
     if (event.to.local === '') return this.handleService(event);
+    if (this.placement && !(await this.hostedHere(this.placement, event, hops))) return;
     const existing = await this.room(event.to.local);
     // A room unloaded after this lookup passes the stanza on to its reloaded self.
     const pipelined = isPipelinedMessage(event.stanza, event.to);
     if (existing) return existing.run(() => (existing.unloaded ? this.handle(event) : handleRoomStanza(existing, event, false)), { pipelined });
     await this.handleMissingRoom(event);
+  }
+
+  /**
+   * In a cluster, passes the stanza on to the node that hosts its room, and returns true when
+   * that is this node. A groupchat message's sender is acknowledged once the host stored it.
+   */
+  private async hostedHere(placement: RoomPlacement, event: StanzaEvent, hops: number): Promise<boolean> {
+    const name = event.to.local;
+    let host = await placement.hostOf(name);
+    for (let pass = hops; host !== undefined; pass++) {
+      if (pass >= MAX_ROOM_HOPS) {
+        refuse(this, event.stanza, new StanzaError('internal-server-error', 'The room is moving between servers; send it again.', { type: 'wait' }));
+        return false;
+      }
+      const durable = isPipelinedMessage(event.stanza, event.to);
+      const relayed = await this.server.cluster!.sendToService(host, event, pass + 1, durable);
+      if (relayed.delivered) {
+        if (durable) trackWrite(event, relayed.settled);
+        return false;
+      }
+      host = await placement.takeOver(name, host);
+    }
+    return true;
   }
 
   /** Handles a stanza for a room that does not exist: a join creates it, anything else gets an error. */
