@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../packages/server/src/config.js';
 import { openStorage, type StorageOptions } from '../../packages/server/src/storage/index.js';
 import { createAccount } from '../../packages/server/src/accounts.js';
+import { createApiToken } from '../../packages/server/src/admin/tokens.js';
 import { testStorageOptions } from './storage.js';
 import { freePort, startRedis, stopProcess, waitForPort, type TestRedis } from './redis.js';
 import type { TestServer } from './server.js';
@@ -22,6 +23,8 @@ export const TEST_EXPIRY_MS = 2000;
 export interface ClusterNode {
   id: string;
   c2sPort: number;
+  /** The HTTP listener's port with `http`, else undefined. */
+  httpPort?: number;
   /** What TestClient needs to connect to this node. */
   target: TestServer;
   running: boolean;
@@ -31,6 +34,8 @@ export interface ClusterNode {
 export interface TestCluster {
   redis: TestRedis;
   nodes: ClusterNode[];
+  /** An admin API token, with `http`. */
+  apiToken?: string;
   /** Ends node `index` with SIGKILL and waits for its exit. */
   kill(index: number): Promise<void>;
   /** Stops node `index` with SIGTERM, as an administrator would, and waits for its exit. */
@@ -44,6 +49,8 @@ export interface TestCluster {
 export interface ClusterOptions {
   /** Lines added to every node's [sessions] section, such as `resource_conflict = "reject"`. */
   sessions?: string[];
+  /** Starts each node's HTTP listener (admin API, WebSocket) and creates an admin API token. */
+  http?: boolean;
 }
 
 interface Running {
@@ -64,18 +71,20 @@ export async function startCluster(count: number, users: string[], options: Clus
   const processes: (Running | undefined)[] = [];
   const nodes: ClusterNode[] = [];
   const configs: string[] = [];
+  let apiToken: string | undefined;
 
   try {
     for (let index = 0; index < count; index++) {
       const port = await freePort();
+      const httpPort = options.http ? await freePort() : undefined;
       const nodeDir = path.join(dir, `node-${index}`);
       await mkdir(nodeDir);
       const file = path.join(nodeDir, 'parley.toml');
-      await writeFile(file, nodeConfig(`node-${index}`, nodeDir, storage, port, redis.url, options.sessions ?? []));
+      await writeFile(file, nodeConfig(`node-${index}`, nodeDir, storage, { c2s: port, http: httpPort }, redis.url, options.sessions ?? []));
       configs.push(file);
-      nodes.push({ id: `node-${index}`, c2sPort: port, target: { domain: 'example.test', c2sPort: port } as TestServer, running: false });
+      nodes.push({ id: `node-${index}`, c2sPort: port, httpPort, target: { domain: 'example.test', c2sPort: port } as TestServer, running: false });
     }
-    await createUsers(configs[0]!, storage, users);
+    apiToken = await createUsers(configs[0]!, storage, users, options.http === true);
     for (let index = 0; index < count; index++) processes[index] = await launch(configs[index]!, nodes[index]!);
   } catch (err) {
     for (const running of processes) if (running) await stopProcess(running.child, running.exit);
@@ -87,6 +96,7 @@ export async function startCluster(count: number, users: string[], options: Clus
   return {
     redis,
     nodes,
+    apiToken,
     async kill(index) {
       const running = processes[index];
       processes[index] = undefined;
@@ -112,14 +122,14 @@ export async function startCluster(count: number, users: string[], options: Clus
   };
 }
 
-function nodeConfig(id: string, dataDir: string, storage: StorageOptions, port: number, redisUrl: string, sessions: string[]): string {
+function nodeConfig(id: string, dataDir: string, storage: StorageOptions, ports: { c2s: number; http?: number }, redisUrl: string, sessions: string[]): string {
   const lines = [
     'domain = "example.test"',
     `data_dir = "${dataDir}"`,
     '[listen]',
-    `c2s_port = ${port}`,
+    `c2s_port = ${ports.c2s}`,
     'c2s_tls_port = false',
-    'http_port = false',
+    `http_port = ${ports.http ?? 'false'}`,
     'https_port = false',
     '[storage]',
     ...(storage.driver === 'sqlite' ? [`path = "${storage.path}"`] : ['driver = "postgres"', `url = "${storage.url}"`, 'pool_size = 4']),
@@ -141,12 +151,13 @@ function nodeConfig(id: string, dataDir: string, storage: StorageOptions, port: 
   return lines.join('\n') + '\n';
 }
 
-/** Creates the accounts (and runs the migrations) before any node opens the database. */
-async function createUsers(configFile: string, options: StorageOptions, users: string[]): Promise<void> {
+/** Creates the accounts, and an admin API token with `token` (running the migrations), before any node opens the database. */
+async function createUsers(configFile: string, options: StorageOptions, users: string[], token: boolean): Promise<string | undefined> {
   const config = loadConfig({ file: configFile, env: {} });
   const storage = await openStorage(options);
   try {
     for (const user of users) await createAccount({ config, storage }, user, `${user}-pass`);
+    return token ? (await createApiToken(storage, 'cluster test')).token : undefined;
   } finally {
     await storage.close();
   }

@@ -16,6 +16,9 @@ import { type Relayed, ServiceRelay, type ServiceHandler } from './service-relay
 
 // TODO: roster, blocking, PEP and inbox pushes to resources on other nodes.
 
+/** Handles an account event another node relayed; `data` is what the relaying module encoded. */
+export type AccountHandler = (user: JID, data: string) => Promise<void> | void;
+
 /** Time a node waits for another node to confirm the writes of a stanza it passed on, beyond the expiry time. */
 const ACK_MARGIN_MS = 5000;
 
@@ -33,6 +36,8 @@ export class Cluster {
   private readonly registry: ClusterRegistry;
   private readonly relay: ServiceRelay;
   private readonly lostListeners: ((jids: JID[]) => void)[] = [];
+  private readonly accountHandlers = new Map<string, AccountHandler>();
+  private readonly accountChains = new Map<string, Promise<void>>();
   /** Leases of things one node hosts at a time, such as MUC rooms; they lapse after the expiry time. */
   readonly leases: Leases;
   /** False once `stop` began. */
@@ -100,6 +105,11 @@ export class Cluster {
     return this.registry.available(bare);
   }
 
+  /** Every resource on the other nodes. */
+  allResources(): RemoteResource[] {
+    return this.registry.all();
+  }
+
   /** Finds the other node's resource with the full JID `full`, if a node has it. */
   locate(full: JID): RemoteResource | undefined {
     return this.registry.locate(full);
@@ -147,6 +157,27 @@ export class Cluster {
     return this.relay.send(node, event, hops, durable);
   }
 
+  /** Hands the account events of `kind` that other nodes relay (see `relayToAccount`) to `handler`. */
+  onAccountEvent(kind: string, handler: AccountHandler): void {
+    this.accountHandlers.set(kind, handler);
+  }
+
+  /**
+   * Sends an event of `kind` about `user` to the other nodes where the account has sessions,
+   * or to every other node with `everyNode` (for caches any node may hold), so that each
+   * applies it to its own sessions.
+   */
+  async relayToAccount(kind: string, user: JID, data: string, everyNode = false): Promise<void> {
+    const nodes = everyNode ? this.registry.liveNodes() : new Set(this.registry.resources(user).map((resource) => resource.node));
+    await this.relayToNodes(kind, nodes, user, data);
+  }
+
+  /** Sends an account event of `kind` about `user` to `nodes`. */
+  async relayToNodes(kind: string, nodes: Iterable<string>, user: JID, data: string): Promise<void> {
+    const message: NodeMessage = { t: 'account', kind, user: user.bare().toString(), data };
+    await Promise.all([...nodes].map((node) => this.bus.sendToNode(node, message)));
+  }
+
   /** Calls `listener` with the full JIDs of the sessions of a node that stopped or died. */
   onNodeLost(listener: (jids: JID[]) => void): void {
     this.lostListeners.push(listener);
@@ -191,6 +222,9 @@ export class Cluster {
       available: session.presence !== undefined,
       presence: session.presence ? serialize(session.presence) : undefined,
       since: this.bindTimes.get(session) ?? Date.now(),
+      transport: session.transport.kind,
+      ip: session.transport.remoteAddress,
+      secure: session.transport.secure,
     };
     return this.enqueue(() => this.registry.putOwn(jid, entry));
   }
@@ -206,6 +240,20 @@ export class Cluster {
     const remote = this.registry.apply(event);
     if (remote) this.resolveConflict(remote);
     if (lost.length > 0) this.nodeLost(lost);
+  }
+
+  /** Runs the handler of the event after the earlier events about the same account. */
+  private receiveAccountEvent({ kind, user, data }: Extract<NodeMessage, { t: 'account' }>): void {
+    const handler = this.accountHandlers.get(kind);
+    const jid = JID.parseOrNull(user);
+    if (!handler || !jid) return;
+    const next = (this.accountChains.get(user) ?? Promise.resolve())
+      .then(() => handler(jid, data))
+      .catch((err: unknown) => this.server.log.error({ err, kind, user }, 'cluster: handling an account event from another node failed'));
+    this.accountChains.set(user, next);
+    void next.then(() => {
+      if (this.accountChains.get(user) === next) this.accountChains.delete(user);
+    });
   }
 
   private nodeLost(jids: string[]): void {
@@ -228,6 +276,10 @@ export class Cluster {
   private onMessage(message: NodeMessage): void {
     if (message.t === 'service' || message.t === 'service-ack') {
       this.relay.receive(message);
+      return;
+    }
+    if (message.t === 'account') {
+      this.receiveAccountEvent(message);
       return;
     }
     this.delivery.receive(message).catch((err: unknown) => this.server.log.error({ err }, 'cluster: delivering a stanza from another node failed'));

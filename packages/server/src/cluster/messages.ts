@@ -9,6 +9,10 @@ export interface ResourceEntry {
   presence?: string;
   /** When the resource was bound (ms since the epoch); the newer of two equal full JIDs wins. */
   since: number;
+  /** The connection, for the admin API's session list: 'tcp' or 'websocket', the client's address, and TLS. */
+  transport?: string;
+  ip?: string;
+  secure?: boolean;
 }
 
 /** Published on the channel every node reads. */
@@ -32,7 +36,9 @@ export type NodeMessage =
   /** A stanza to a service that another node hosts (a MUC room); `ack` asks for a 'service-ack' to node `reply`. */
   | { t: 'service'; xml: string; from: string; to: string; hops: number; ack?: string; reply?: string }
   /** The host's report that the durable writes of a 'service' stanza settled. */
-  | { t: 'service-ack'; ack: string; ok: boolean };
+  | { t: 'service-ack'; ack: string; ok: boolean }
+  /** Something that changed for the account `user`, for the module that handles `kind` (pushes to its sessions, cache updates). */
+  | { t: 'account'; kind: string; user: string; data: string };
 
 const SESSIONS_PREFIX = 'parley:cluster:sessions:';
 

@@ -147,6 +147,18 @@ export class ClusterRegistry {
     return found;
   }
 
+  /** Every resource on the other nodes. */
+  all(): RemoteResource[] {
+    const found: RemoteResource[] = [];
+    for (const [node, view] of this.nodes) {
+      for (const [full, entry] of view.resources) {
+        const jid = JID.parseOrNull(full);
+        if (jid) found.push({ ...entry, node, jid });
+      }
+    }
+    return found;
+  }
+
   /** Resources of `bare` on other nodes that sent available presence. */
   available(bare: JID): RemoteResource[] {
     return this.resources(bare).filter((resource) => resource.available);

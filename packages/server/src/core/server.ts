@@ -18,6 +18,7 @@ import { ComponentService } from '../component/service.js';
 import { attachWebhooks, webhooksOf } from '../webhooks/index.js';
 import { replayOutbox } from '../provisioning/outbox.js';
 import { Cluster } from '../cluster/cluster.js';
+import { receiveAdminActions } from '../cluster/admin-actions.js';
 import { Federation } from '../s2s/federation.js';
 import { Hooks } from './hooks.js';
 import type { ServerEvents } from './events.js';
@@ -95,6 +96,7 @@ export class XmppServer implements ServerContext {
       });
     }
     for (const module of modules) await server.load(module);
+    if (server.cluster) receiveAdminActions(server, server.cluster);
     attachWebhooks(server);
     // Account changes parleyctl made while no server ran reach the modules before any client does.
     await replayOutbox(server);

@@ -27,7 +27,7 @@ export interface UpsertOptions {
 }
 
 /** The account service's view of the server: the live parts are there only inside the running server. */
-export type ProvisioningContext = AccountContext & Partial<Pick<ServerContext, 'sessions' | 'connections'>>;
+export type ProvisioningContext = AccountContext & Partial<Pick<ServerContext, 'sessions' | 'connections' | 'cluster' | 'log'>>;
 
 /** Profile fields reported in 'account/updated'; `disabled` has its own events and `password` is no profile field. */
 const NOT_PROFILE_FIELDS = new Set(['disabled', 'password']);
@@ -88,11 +88,23 @@ export async function deleteAccount(server: ProvisioningContext, username: strin
   endSessions(server, prepared, 'The account was deleted.');
 }
 
+/** The cluster event that ends an account's sessions on every node; its data is the reason. */
+export const END_SESSIONS_EVENT = 'account/end-sessions';
+
 /**
- * Ends every session of the account in this process, hibernating ones included, with a
- * `not-authorized` stream error. Does nothing without a running server.
+ * Ends every session of the account, in this process and on the other cluster nodes,
+ * hibernating ones included, with a `not-authorized` stream error. Does nothing without a
+ * running server. Returns the number of sessions ended in this process.
  */
 export function endSessions(server: ProvisioningContext, username: string, reason: string): number {
+  server.cluster
+    ?.relayToAccount(END_SESSIONS_EVENT, jid(username, server.config.domain), reason, true)
+    .catch((err: unknown) => server.log?.warn({ err, username }, 'asking the other nodes to end the sessions of an account failed'));
+  return endLocalSessions(server, username, reason);
+}
+
+/** Ends the account's sessions and authenticated connections in this process. */
+export function endLocalSessions(server: ProvisioningContext, username: string, reason: string): number {
   const ended = new Set(server.sessions?.resources(jid(username, server.config.domain)) ?? []);
   // Connections that authenticated but did not bind a resource yet are not in the registry.
   for (const connection of server.connections ?? []) {

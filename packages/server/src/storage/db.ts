@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, Migrator, SqliteDialect } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, Migrator, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
 import type { ColumnDefinitionBuilder, CreateTableBuilder, MigrationProvider } from 'kysely';
 
 import { migrations } from './migrations/index.js';
@@ -47,7 +47,29 @@ export function openSqlite(path: string): SqliteHandle {
   }
 
   const statements = withStatementCache(database);
-  return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: statements }) }), statements };
+  return { db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: statements }) }), statements };
+}
+
+/**
+ * Starts transactions with BEGIN IMMEDIATE, which takes the write lock at once. With a plain
+ * BEGIN, a transaction that reads and then writes fails with SQLITE_BUSY when another
+ * process wrote to the file meanwhile (cluster nodes that share one file), instead of
+ * waiting for the busy timeout. One process has one connection, so it loses nothing.
+ */
+class ImmediateSqliteDialect extends SqliteDialect {
+  constructor(private readonly settings: SqliteDialectConfig) {
+    super(settings);
+  }
+
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.settings);
+  }
+}
+
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
 }
 
 /**

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { JID, JidError, StreamError } from '@parley/xmpp';
 
 import type { ClientSession } from '../../c2s/session.js';
+import type { RemoteResource } from '../../cluster/registry.js';
 import type { ServerContext } from '../../core/context.js';
 import { validUsername } from '../../provisioning/account-input.js';
 import { invalidField, notFound } from '../problem.js';
@@ -19,16 +20,20 @@ const SessionSchema = Type.Object({
   secure: Type.Boolean({ description: 'Whether the connection uses TLS' }),
   available: Type.Boolean({ description: 'Whether the client sent available presence' }),
   priority: Type.Integer(),
-  hibernating: Type.Boolean({ description: 'Whether the connection dropped and the session waits for stream management resumption' }),
+  hibernating: Type.Boolean({ description: 'Whether the connection dropped and the session waits for stream management resumption; always false for a session on another cluster node' }),
   since: Timestamp,
+  node: Type.Optional(Type.String({ description: 'The cluster node that serves the session; absent without a cluster' })),
 });
+
+/** The cluster event that makes the node of a session end it; its data is the full JID. */
+export const END_SESSION_EVENT = 'admin/end-session';
 
 const ListQuery = Type.Object(
   { ...PageQuery, username: Type.Optional(Type.String({ minLength: 1, maxLength: 3072, description: 'Only sessions of this account' })) },
   { additionalProperties: false },
 );
 
-/** Live sessions of this server process: list and disconnect. */
+/** Live sessions of this server process and of the other cluster nodes: list and disconnect. */
 export async function sessionRoutes(app: FastifyInstance, opts: { server: ServerContext }): Promise<void> {
   const { server } = opts;
 
@@ -39,8 +44,7 @@ export async function sessionRoutes(app: FastifyInstance, opts: { server: Server
       const query = request.query as { limit: number; after?: string; username?: string };
       const { limit, after } = query;
       const username = query.username === undefined ? undefined : validUsername(query.username, server.config.domain);
-      const sessions = [...server.sessions.all()]
-        .map(view)
+      const sessions = [...[...server.sessions.all()].map((session) => view(server, session)), ...(server.cluster?.allResources() ?? []).map(remoteView)]
         .filter((session) => username === undefined || session.username === username)
         .filter((session) => after === undefined || session.jid > after)
         .sort(byJid)
@@ -71,17 +75,25 @@ export async function sessionRoutes(app: FastifyInstance, opts: { server: Server
       if (full.resource === '' || full.domain !== server.config.domain) throw invalidField('jid', `${text} is not the full JID of a session on ${server.config.domain}.`);
 
       const session = server.sessions.get(full);
-      if (session === undefined) throw notFound(`The session ${full.toString()}`);
-      request.log.info({ jid: full.toString(), token: request.apiTokenId }, 'admin API ended a session');
-      session.closeWithError(new StreamError('policy-violation', 'An administrator ended this session.'));
+      const remote = session === undefined ? server.cluster?.locate(full) : undefined;
+      if (session === undefined && remote === undefined) throw notFound(`The session ${full.toString()}`);
+      request.log.info({ jid: full.toString(), token: request.apiTokenId, node: remote?.node }, 'admin API ended a session');
+      if (session) endSession(session);
+      else await server.cluster!.relayToNodes(END_SESSION_EVENT, [remote!.node], full, full.toString());
       return reply.code(204).send();
     },
   );
 }
 
-function view(session: ClientSession) {
+/** Ends a session of this node for an administrator. */
+export function endSession(session: ClientSession): void {
+  session.closeWithError(new StreamError('policy-violation', 'An administrator ended this session.'));
+}
+
+function view(server: ServerContext, session: ClientSession) {
   const jid = session.jid!;
   return {
+    node: server.cluster?.nodeId,
     jid: jid.toString(),
     username: jid.local,
     resource: jid.resource,
@@ -92,6 +104,23 @@ function view(session: ClientSession) {
     priority: session.priority,
     hibernating: session.hibernating,
     since: timestamp(session.openedAt),
+  };
+}
+
+function remoteView(resource: RemoteResource) {
+  const { jid } = resource;
+  return {
+    node: resource.node,
+    jid: jid.toString(),
+    username: jid.local,
+    resource: jid.resource,
+    transport: resource.transport ?? 'unknown',
+    ip: resource.ip ?? '',
+    secure: resource.secure ?? false,
+    available: resource.available,
+    priority: resource.priority,
+    hibernating: false,
+    since: timestamp(resource.since),
   };
 }
 

@@ -76,8 +76,8 @@ export async function block(ctx: BlockingContext, request: IqRequest): Promise<v
 
   const added = await ctx.lists.block(user, items);
   if (added.length === 0) return;
-  pushToInterested(ctx.server, user, command('block', added));
-  await withdrawPresence(ctx.server, user, added, (stanza) => ctx.filter.allow(stanza));
+  await applyChange(ctx, user, { blocked: true, items: added, everything: false });
+  relayChange(ctx, user, { blocked: true, items: added, everything: false });
 }
 
 /** Unblocks the items, or everything when there are none; pushes the change and sends the user's presence again. */
@@ -87,7 +87,45 @@ export async function unblock(ctx: BlockingContext, request: IqRequest): Promise
   const everything = items.length === 0;
 
   const removed = everything ? await ctx.lists.unblockAll(user) : await ctx.lists.unblock(user, items);
-  if (everything) pushToInterested(ctx.server, user, command('unblock', []));
-  else if (removed.length > 0) pushToInterested(ctx.server, user, command('unblock', removed));
-  await restorePresence(ctx.server, user, removed);
+  if (!everything && removed.length === 0) return;
+  await applyChange(ctx, user, { blocked: false, items: removed, everything });
+  relayChange(ctx, user, { blocked: false, items: removed, everything });
+}
+
+/** A change of a block list, as this node applies it and relays it to the others. */
+interface BlockChange {
+  blocked: boolean;
+  items: JID[];
+  /** An unblock of everything, pushed as an empty `<unblock/>`. */
+  everything: boolean;
+}
+
+/** The cluster event that carries a changed block list to every node. */
+export const BLOCK_CHANGE_EVENT = 'blocking/changed';
+
+/** Pushes the change to the user's interested sessions on this node and withdraws or sends again their presence. */
+async function applyChange(ctx: BlockingContext, user: JID, change: BlockChange): Promise<void> {
+  if (change.blocked) {
+    pushToInterested(ctx.server, user, command('block', change.items));
+    await withdrawPresence(ctx.server, user, change.items, (stanza) => ctx.filter.allow(stanza));
+    return;
+  }
+  pushToInterested(ctx.server, user, command('unblock', change.everything ? [] : change.items));
+  await restorePresence(ctx.server, user, change.items);
+}
+
+/** Tells every other node: each drops its cached list and applies the change to its sessions of the user. */
+function relayChange(ctx: BlockingContext, user: JID, change: BlockChange): void {
+  const data = JSON.stringify({ ...change, items: change.items.map(String) });
+  ctx.server.cluster
+    ?.relayToAccount(BLOCK_CHANGE_EVENT, user, data, true)
+    .catch((err: unknown) => ctx.server.log.warn({ err, user: user.toString() }, 'relaying a block list change to other nodes failed'));
+}
+
+/** Handles a block list change another node relayed. */
+export async function receiveRelayedChange(ctx: BlockingContext, user: JID, data: string): Promise<void> {
+  ctx.lists.forget(user);
+  const parsed = JSON.parse(data) as { blocked: boolean; items: string[]; everything: boolean };
+  const items = parsed.items.flatMap((item) => JID.parseOrNull(item) ?? []);
+  if (ctx.server.sessions.resources(user).length > 0) await applyChange(ctx, user, { ...parsed, items });
 }

@@ -2,7 +2,7 @@
 import { JID } from '@parley/xmpp';
 import { defineModule } from '../../core/module.js';
 import type { ModuleContext } from '../../core/module.js';
-import { type BlockingContext, block, getBlocklist, unblock } from './commands.js';
+import { BLOCK_CHANGE_EVENT, type BlockingContext, block, getBlocklist, receiveRelayedChange, unblock } from './commands.js';
 import { BlockFilter } from './filter.js';
 import { BlockLists } from './lists.js';
 import { NS_BLOCKING } from './ns.js';
@@ -41,6 +41,7 @@ export const blockingModule = defineModule({
     ctx.iq('set', 'account', NS_BLOCKING, 'block', (request) => block(blocking, request));
     ctx.iq('set', 'account', NS_BLOCKING, 'unblock', (request) => unblock(blocking, request));
     registerFilter(ctx, blocking.filter);
+    server.cluster?.onAccountEvent(BLOCK_CHANGE_EVENT, (user, data) => receiveRelayedChange(blocking, user, data));
     ctx.on('account/deleted', ({ host, username }) => {
       lists.forget(JID.fromParts(username, host));
     });

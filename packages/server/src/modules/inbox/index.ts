@@ -8,7 +8,7 @@ import type { IqRequest } from '../../core/iq.js';
 import { defineModule } from '../../core/module.js';
 import { NS_INBOX, NS_INBOX_CONVERSATION, NS_PARLEY_INBOX } from './ns.js';
 import { InboxProperties } from './properties.js';
-import { InboxPushes } from './pushes.js';
+import { INBOX_PUSH_EVENT, InboxPushes } from './pushes.js';
 import { queryFormElement, runInboxQuery } from './query.js';
 import { InboxRecorder } from './recorder.js';
 
@@ -33,6 +33,7 @@ export const inboxModule = defineModule({
   setup(ctx) {
     const { server } = ctx;
     const pushes = new InboxPushes(server);
+    server.cluster?.onAccountEvent(INBOX_PUSH_EVENT, (owner, data) => pushes.receiveRelayed(owner, data));
     const recorder = new InboxRecorder(server, ctx.log, pushes);
     const properties = new InboxProperties(server, pushes);
     server.disco.addAccountFeature(NS_INBOX, NS_INBOX_CONVERSATION, NS_PARLEY_INBOX);

@@ -10,6 +10,9 @@ import type { ServerContext } from '../../core/context.js';
 import type { InboxEntry } from '../../storage/index.js';
 import { entryMessage, entryResult } from './render.js';
 
+/** The cluster event that carries an inbox push to the account's sessions on other nodes. */
+export const INBOX_PUSH_EVENT = 'inbox/push';
+
 /** The sessions that get pushes, and the sending of them. */
 export class InboxPushes {
   private readonly subscribed = new WeakSet<ClientSession>();
@@ -24,14 +27,27 @@ export class InboxPushes {
     this.subscribed.delete(session);
   }
 
-  /** True when a session of `owner` gets pushes, so that a changed entry is worth reading back. */
+  /** True when a session of `owner` may get pushes (any session on another node may), so that a changed entry is worth reading back. */
   hasSubscriber(owner: JID): boolean {
+    if ((this.server.cluster?.resources(owner).length ?? 0) > 0) return true;
     return this.server.sessions.resources(owner).some((session) => this.subscribed.has(session));
   }
 
-  /** Sends `entry` to every subscribed session of `owner`; an entry without a message is not listed, so it is not pushed. */
+  /** Sends `entry` to every subscribed session of `owner`, on this node and the others; an entry without a message is not listed, so it is not pushed. */
   push(owner: JID, entry: InboxEntry): void {
     if (entry.lastStanzaId === null) return;
+    this.pushLocal(owner, entry);
+    this.server.cluster
+      ?.relayToAccount(INBOX_PUSH_EVENT, owner, JSON.stringify(entry))
+      .catch((err: unknown) => this.server.log.warn({ err, owner: owner.toString() }, 'relaying an inbox push to other nodes failed'));
+  }
+
+  /** Handles an inbox push another node relayed. */
+  receiveRelayed(owner: JID, data: string): void {
+    this.pushLocal(owner, JSON.parse(data) as InboxEntry);
+  }
+
+  private pushLocal(owner: JID, entry: InboxEntry): void {
     const now = Date.now();
     for (const session of this.server.sessions.resources(owner)) {
       if (!this.subscribed.has(session) || !session.jid) continue;

@@ -9,6 +9,7 @@ import { NOTIFICATION_ID_PREFIX } from './events.js';
 import { NS_BOOKMARKS_COMPAT, NS_PUBSUB, NS_PUBSUB_OWNER, pubsubFeature } from './ns.js';
 import { configureNode, createNode, defaultOptions, deleteNode, purgeNode } from './owner.js';
 import { PresenceTracker } from './presence.js';
+import { PEP_NOTIFY_EVENT, receiveRelayedNotification } from './remote.js';
 import { publish, retract } from './publish.js';
 import { getAffiliations, getItems, getSubscriptions } from './retrieve.js';
 import { PepService } from './service.js';
@@ -98,6 +99,7 @@ export const pepModule = defineModule({
       maxNodesPerAccount: pep.max_nodes_per_account,
     });
     const presence = new PresenceTracker(service);
+    server.cluster?.onAccountEvent(PEP_NOTIFY_EVENT, (owner, data) => receiveRelayedNotification(service, owner, data));
 
     server.disco.accountIdentities.push({ category: 'pubsub', type: 'pep' });
     server.disco.addAccountFeature(...PEP_FEATURES, NS_BOOKMARKS_COMPAT);

@@ -11,6 +11,7 @@ import type { ClientCaps } from './client-caps.js';
 import { type NodeConfig, type PepLimits, parseStoredConfig } from './config.js';
 import { eventItem, notificationMessage } from './events.js';
 import { NS_PUBSUB_EVENT } from './ns.js';
+import { type RemoteRecipient, relayNotification, remoteRecipients } from './remote.js';
 
 /** A node with its parsed configuration. */
 export interface PepNode {
@@ -95,11 +96,9 @@ export class PepService {
     const candidates = this.candidates(owner, node);
     void this.queue
       .run(owner.bare().toString(), async () => {
-        for (const { session, subscriber } of await candidates) {
-          if (!(await this.wantsNotifications(session, node.name))) continue;
-          const message = notificationMessage(owner, session.jid!, build(), { replyTo: subscriber ? replyTo : undefined });
-          await this.server.router.route(message, owner.bare(), session.jid!);
-        }
+        const { local, remote } = await candidates;
+        for (const { session, subscriber } of local) await this.deliver(owner, node.name, session, build(), subscriber ? replyTo : undefined);
+        await relayNotification(this.server, owner, node.name, build(), replyTo, remote);
       })
       .catch((err: unknown) => this.server.log.error({ err, owner: owner.bare().toString(), node: node.name }, 'sending PEP notifications failed'));
     await candidates.catch(() => undefined);
@@ -120,27 +119,39 @@ export class PepService {
     }
   }
 
+  /** Sends a notification to a session of this node whose client wants notifications of `node`. */
+  async deliver(owner: JID, node: string, session: ClientSession, content: Element, replyTo: string | undefined): Promise<void> {
+    if (!session.jid || !(await this.wantsNotifications(session, node))) return;
+    await this.server.router.route(notificationMessage(owner, session.jid, content, { replyTo }), owner.bare(), session.jid);
+  }
+
   /** Tells whether the session's client wants notifications of `node` (XEP-0115 `node+notify`). */
   async wantsNotifications(session: ClientSession, node: string): Promise<boolean> {
     return (await this.caps.features(session)).has(`${node}+notify`);
   }
 
-  /** Returns the available sessions of the owner, and of the contacts the node's access model allows. */
-  private async candidates(owner: JID, node: PepNode): Promise<Recipient[]> {
-    const candidates: Recipient[] = this.server.sessions.available(owner).map((session) => ({ session, subscriber: false }));
-    if (node.config.accessModel !== 'whitelist') candidates.push(...(await this.contactSessions(owner, node)));
-    return candidates;
+  /** Returns the available sessions of the owner, and of the contacts the node's access model allows, here and on other nodes. */
+  private async candidates(owner: JID, node: PepNode): Promise<{ local: Recipient[]; remote: RemoteRecipient[] }> {
+    const local: Recipient[] = this.server.sessions.available(owner).map((session) => ({ session, subscriber: false }));
+    const remote = remoteRecipients(this.server, owner, false);
+    if (node.config.accessModel === 'whitelist') return { local, remote };
+
+    for (const contact of await this.allowedContacts(owner, node)) {
+      for (const session of this.server.sessions.available(contact)) local.push({ session, subscriber: true });
+      remote.push(...remoteRecipients(this.server, contact, true));
+    }
+    return { local, remote };
   }
 
-  /** Sessions of the local contacts that the owner shares presence with and that the node's access model allows. */
-  private async contactSessions(owner: JID, node: PepNode): Promise<Recipient[]> {
+  /** Returns the local contacts that the owner shares presence with and that the node's access model allows. */
+  private async allowedContacts(owner: JID, node: PepNode): Promise<JID[]> {
     const blocked = BlockList.fromStored(await this.server.storage.blocklist.list(owner.domain, owner.local));
     const subscribers = await this.server.storage.roster.listSubscribers(owner.domain, owner.local);
     // Shared contacts (shared roster groups) receive the owner's presence, so they count as subscribers.
     const shared = await sharedContactsOf(this.server, owner);
     const records = new Map(subscribers.map((record) => [record.contact, record]));
     for (const contact of shared.values()) records.set(contact.contact, mergeShared(records.get(contact.contact) ?? null, contact));
-    const sessions: Recipient[] = [];
+    const contacts: JID[] = [];
     for (const record of records.values()) {
       const contact = JID.parseOrNull(record.contact);
       // TODO: notify contacts on other domains once the server has server-to-server connections.
@@ -148,9 +159,9 @@ export class PepService {
       // XEP-0163 section 4.3.1: no notifications to an entity the owner blocked.
       if (blocked.blocks(contact)) continue;
       if (accessError(node.config, relationFromRoster(record)) !== undefined) continue;
-      for (const session of this.server.sessions.available(contact)) sessions.push({ session, subscriber: true });
+      contacts.push(contact);
     }
-    return sessions;
+    return contacts;
   }
 }
 

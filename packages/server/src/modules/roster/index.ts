@@ -1,6 +1,7 @@
 import { NS, x } from '@parley/xmpp';
 import { defineModule } from '../../core/module.js';
 import { handleRosterGet } from './get.js';
+import { ROSTER_PUSH_EVENT, receiveRelayedPush } from './push.js';
 import { handleRosterSet } from './set.js';
 
 export { isRosterItem, rosterItems } from './records.js';
@@ -16,5 +17,6 @@ export const rosterModule = defineModule({
     ctx.iq('get', 'account', NS.ROSTER, 'query', (request) => handleRosterGet(server, request));
     ctx.iq('set', 'account', NS.ROSTER, 'query', (request) => handleRosterSet(server, request));
     server.streamFeatures.addPostAuth(() => x('ver', NS.ROSTER_VER));
+    server.cluster?.onAccountEvent(ROSTER_PUSH_EVENT, (user, data) => receiveRelayedPush(server, user, data));
   },
 });

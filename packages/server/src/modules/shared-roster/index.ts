@@ -14,6 +14,16 @@ import { loadSharedContacts } from './contacts.js';
 import { refreshAccount } from './refresh.js';
 import { SharedViews } from './views.js';
 
+/** The cluster event that passes an account or group change on to the other nodes. */
+const SHARED_CHANGE_EVENT = 'shared-roster/changed';
+
+/** A change to refresh the rosters for: an account (with accounts to leave out) or an org group. */
+interface SharedChange {
+  account?: string;
+  excluded?: string[];
+  group?: string;
+}
+
 /** Profile fields whose change alters what contacts see: membership, and the name shown. */
 const RELEVANT_FIELDS = new Set(['department', 'groups', 'display_name']);
 
@@ -39,9 +49,26 @@ export const sharedRosterModule = defineModule({
       if (session.jid && server.sessions.resources(session.jid.bare()).length === 0) views.forget(session.jid.bare().toString());
     });
 
+    // Each cluster node refreshes the accounts with sessions on it, so every change goes to every node.
+    const apply = async (change: SharedChange): Promise<void> => {
+      if (change.group !== undefined) {
+        const members = (await server.storage.orgGroups.members(server.config.domain, change.group)).map((username) => JID.fromParts(username, server.config.domain).toString());
+        await refresh([...members, ...views.throughGroup(change.group)]);
+        return;
+      }
+      await refresh(await affectedByAccount(server, views, JID.parse(change.account!)), new Set(change.excluded));
+    };
+    const changed = async (change: SharedChange): Promise<void> => {
+      await apply(change);
+      await server.cluster
+        ?.relayToAccount(SHARED_CHANGE_EVENT, JID.parse(change.account ?? server.config.domain), JSON.stringify(change), true)
+        .catch((err: unknown) => ctx.log.warn({ err }, 'relaying a shared roster change to other nodes failed'));
+    };
+    server.cluster?.onAccountEvent(SHARED_CHANGE_EVENT, (_user, data) => apply(JSON.parse(data) as SharedChange));
+
     const accountChanged = async (host: string, username: string, excluded: ReadonlySet<string> = new Set()): Promise<void> => {
       if (host !== server.config.domain) return;
-      await refresh(await affectedByAccount(server, views, JID.fromParts(username, host)), excluded);
+      await changed({ account: JID.fromParts(username, host).toString(), excluded: [...excluded] });
     };
     ctx.on('account/created', ({ host, username }) => accountChanged(host, username));
     ctx.on('account/updated', ({ host, username, changed }) => (changed.some((field) => RELEVANT_FIELDS.has(field)) ? accountChanged(host, username) : undefined));
@@ -51,9 +78,7 @@ export const sharedRosterModule = defineModule({
     ctx.on('account/deleted', ({ host, username }) => accountChanged(host, username, new Set([JID.fromParts(username, host).toString()])));
 
     ctx.on('org/group-changed', async ({ host, id }) => {
-      if (host !== server.config.domain) return;
-      const members = (await server.storage.orgGroups.members(host, id)).map((username) => JID.fromParts(username, host).toString());
-      await refresh([...members, ...views.throughGroup(id)]);
+      if (host === server.config.domain) await changed({ group: id });
     });
   },
 });

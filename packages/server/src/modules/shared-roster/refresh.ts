@@ -1,10 +1,10 @@
 /** Brings an online account's roster and presence in step with its current shared contacts. */
-import { JID } from '@parley/xmpp';
+import { JID, parseFrame } from '@parley/xmpp';
 import type { ServerContext } from '../../core/context.js';
 import { presenceOfType, readdress } from '../presence/stanzas.js';
 import { itemElement, removedItemElement } from '../roster/items.js';
 import { composeVersion, mergeShared, sharedTag } from '../roster/overlay.js';
-import { pushToInterested } from '../roster/push.js';
+import { pushToLocal } from '../roster/push.js';
 import { hasTo, isRosterItem } from '../roster/records.js';
 import { type SharedEntry, loadSharedContacts, sameEntry } from './contacts.js';
 import type { SharedView, SharedViews } from './views.js';
@@ -44,20 +44,26 @@ async function pushItems(server: ServerContext, user: JID, view: SharedView, upd
   const version = composeVersion(await server.storage.roster.version(user.domain, user.local), sharedTag(view));
   for (const entry of removed) {
     const own = await server.storage.roster.get(user.domain, user.local, entry.contact);
-    pushToInterested(server, user, own !== null && isRosterItem(own) ? itemElement(own) : removedItemElement(entry.contact), version);
+    pushToLocal(server, user, own !== null && isRosterItem(own) ? itemElement(own) : removedItemElement(entry.contact), version);
   }
   for (const entry of updated) {
     const own = await server.storage.roster.get(user.domain, user.local, entry.contact);
-    pushToInterested(server, user, itemElement(mergeShared(own, entry)), version);
+    pushToLocal(server, user, itemElement(mergeShared(own, entry)), version);
   }
 }
 
-/** Routes the presence of each available resource of `contact` to `user`: its last presence, or unavailable. */
+/**
+ * Routes the presence of each available resource of `contact`, on any cluster node, to the
+ * sessions of `user` on this node: its last presence, or unavailable. The other nodes
+ * refresh their own sessions of `user`.
+ */
 async function sendPresenceOf(server: ServerContext, contact: JID, user: JID, unavailable: boolean): Promise<void> {
-  const to = user.bare();
-  for (const session of server.sessions.available(contact)) {
-    const from = session.jid!;
-    const presence = unavailable ? presenceOfType('unavailable', from, to) : readdress(session.presence!, from, to);
-    await server.router.route(presence, from, to);
+  const sources = server.sessions.available(contact).map((session) => ({ from: session.jid!, presence: session.presence! }));
+  for (const remote of server.cluster?.available(contact) ?? []) {
+    if (remote.presence !== undefined) sources.push({ from: remote.jid, presence: parseFrame(remote.presence, { maxStanzaBytes: server.config.sessions.max_stanza_bytes * 2 }) });
+  }
+  for (const target of server.sessions.available(user.bare())) {
+    const to = target.jid!;
+    for (const { from, presence } of sources) await server.router.route(unavailable ? presenceOfType('unavailable', from, to) : readdress(presence, from, to), from, to);
   }
 }

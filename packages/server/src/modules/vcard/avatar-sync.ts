@@ -3,7 +3,7 @@
  * profile's avatar and the XEP-0153 hash stamped on presence. Avatar changes from the
  * profile and from PEP arrive as 'avatar/changed'; a vCard set with a new PHOTO fires it.
  */
-import { type Element, serialize } from '@parley/xmpp';
+import { type Element, JID, serialize } from '@parley/xmpp';
 import type { ServerContext } from '../../core/context.js';
 import type { AvatarChangedEvent } from '../../core/events.js';
 import { ProfileRepository } from '../../storage/index.js';
@@ -61,4 +61,16 @@ async function updateHash(server: ServerContext, hashes: PhotoHashes, username: 
   if ((await hashes.get(username)) === hash) return;
   hashes.set(username, hash);
   await rebroadcastPhotoHash(server, username, hash);
+  await server.cluster
+    ?.relayToAccount(PHOTO_HASH_EVENT, JID.fromParts(username, server.config.domain), hash)
+    .catch((err: unknown) => server.log.warn({ err, username }, 'relaying a new photo hash to other nodes failed'));
+}
+
+/** The cluster event that carries a new photo hash to the nodes with sessions of the account. */
+export const PHOTO_HASH_EVENT = 'vcard/photo-hash';
+
+/** Handles a new photo hash another node relayed: stamps it from now on and sends the presence of the sessions here again. */
+export async function receiveRelayedHash(server: ServerContext, hashes: PhotoHashes, user: JID, hash: string): Promise<void> {
+  hashes.set(user.local, hash);
+  await rebroadcastPhotoHash(server, user.local, hash);
 }

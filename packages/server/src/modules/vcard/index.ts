@@ -3,7 +3,7 @@ import { NS, StanzaError, serialize } from '@parley/xmpp';
 import type { ServerContext } from '../../core/context.js';
 import type { IqRequest } from '../../core/iq.js';
 import { defineModule } from '../../core/module.js';
-import { applyAvatarChange, vcardPhotoChanged } from './avatar-sync.js';
+import { PHOTO_HASH_EVENT, applyAvatarChange, receiveRelayedHash, vcardPhotoChanged } from './avatar-sync.js';
 import { PhotoHashes, stampPhotoHash } from './presence-stamp.js';
 import { syncDepartmentName, syncProfile } from './profile-sync.js';
 import { emptyVcard, loadVcard, saveVcard } from './storage.js';
@@ -61,6 +61,7 @@ export const vcardModule = defineModule({
     ctx.iq('set', 'account', NS.VCARD, 'vCard', (request) => setVcard(server, request));
 
     ctx.on('presence/outbound', (event) => stampPhotoHash(hashes, event), STAMP_PRIORITY);
+    server.cluster?.onAccountEvent(PHOTO_HASH_EVENT, (user, hash) => receiveRelayedHash(server, hashes, user, hash));
     ctx.on('session/closed', ({ session }) => {
       if (session.jid && server.sessions.resources(session.jid).length === 0) hashes.forget(session.jid.local);
     });

@@ -1,0 +1,68 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { TestClient } from './support/client.js';
+import { startCluster, type TestCluster } from './support/cluster.js';
+
+const WAIT_MS = 5000;
+
+let cluster: TestCluster;
+let clients: TestClient[] = [];
+
+beforeAll(async () => {
+  cluster = await startCluster(2, ['alice', 'bob', 'carol'], { http: true });
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+}, 30_000);
+
+afterEach(async () => {
+  for (const client of clients) client.kill();
+  clients = [];
+});
+
+async function connect(node: number, user: string, resource: string): Promise<TestClient> {
+  const client = await TestClient.connect(cluster.nodes[node]!.target, { username: user, password: `${user}-pass`, transport: 'plain', resource, presence: true });
+  clients.push(client);
+  return client;
+}
+
+/** Sends an admin API request to node `node`. */
+async function api(node: number, method: string, path: string): Promise<{ status: number; body: unknown }> {
+  const response = await fetch(`http://127.0.0.1:${cluster.nodes[node]!.httpPort}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${cluster.apiToken}` },
+    signal: AbortSignal.timeout(WAIT_MS),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text === '' ? undefined : JSON.parse(text) };
+}
+
+describe('admin API in a cluster', () => {
+  it('lists sessions of every node', async () => {
+    await connect(0, 'alice', 'desk');
+    await connect(1, 'alice', 'phone');
+    const { status, body } = await api(0, 'GET', '/sessions?username=alice');
+    expect(status).toBe(200);
+    const items = (body as { items: { jid: string; node: string; transport: string }[] }).items;
+    expect(items.map((item) => [item.jid, item.node])).toEqual([
+      ['alice@example.test/desk', 'node-0'],
+      ['alice@example.test/phone', 'node-1'],
+    ]);
+    expect(items[1]!.transport).toBe('tcp');
+  });
+
+  it('ends a session on another node', async () => {
+    const phone = await connect(1, 'bob', 'phone');
+    const { status } = await api(0, 'DELETE', `/sessions/${encodeURIComponent('bob@example.test/phone')}`);
+    expect(status).toBe(204);
+    expect(await phone.streamError()).toBe('policy-violation');
+  });
+
+  it('disabling ends sessions everywhere', async () => {
+    const desk = await connect(0, 'carol', 'desk');
+    const phone = await connect(1, 'carol', 'phone');
+    expect((await api(0, 'POST', '/accounts/carol:disable')).status).toBe(204);
+    expect(await desk.streamError()).toBe('not-authorized');
+    expect(await phone.streamError()).toBe('not-authorized');
+  });
+});
