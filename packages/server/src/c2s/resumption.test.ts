@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ResumableSessions } from './resumption.js';
+import { ResumableSessions, tokenDigest } from './resumption.js';
 
 interface Session {
   username: string | undefined;
@@ -80,5 +80,58 @@ describe('ResumableSessions', () => {
     const token = registry.register(alice());
     registry.retire(token, 7);
     expect(registry.endedHandled(token, 'mallory')).toBeUndefined();
+  });
+
+  it('finds a session by the digest of its token', () => {
+    const registry = new ResumableSessions<Session>();
+    const session = alice();
+    const token = registry.register(session);
+    expect(registry.findByDigest(tokenDigest(token), 'alice')).toEqual({ token, session });
+    expect(registry.findByDigest(tokenDigest(token), 'mallory')).toBeUndefined();
+  });
+
+  it('hides a claimed session and lets one claim win', () => {
+    const registry = new ResumableSessions<Session>();
+    const token = registry.register(alice());
+    expect(registry.claim(token)).toBe(true);
+    expect(registry.claim(token)).toBe(false);
+    expect(registry.find(token, 'alice')).toBeUndefined();
+    registry.release(token);
+    expect(registry.find(token, 'alice')).toBeDefined();
+  });
+
+  it('holds the timeout of a claimed session and restarts it on release', async () => {
+    const registry = new ResumableSessions<Session>();
+    const token = registry.register(alice());
+    let expired = false;
+    registry.claim(token);
+    registry.hibernate(token, 20, () => {
+      expired = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(expired).toBe(false);
+    registry.release(token);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(expired).toBe(true);
+  });
+
+  it('keeps no final h for a session handed off', () => {
+    const registry = new ResumableSessions<Session>();
+    const token = registry.register(alice());
+    registry.handOff(token);
+    expect(registry.find(token, 'alice')).toBeUndefined();
+    expect(registry.endedHandled(token, 'alice')).toBeUndefined();
+  });
+
+  it('reports added and removed digests to its listener', () => {
+    const registry = new ResumableSessions<Session>();
+    const events: string[] = [];
+    registry.listen({ added: (digest, username) => events.push(`added ${digest} ${username}`), removed: (digest) => events.push(`removed ${digest}`) });
+    const first = registry.register(alice());
+    registry.adopt('moved-token', alice());
+    registry.retire(first, 3);
+    registry.handOff('moved-token');
+    const [a, b] = [tokenDigest(first), tokenDigest('moved-token')];
+    expect(events).toEqual([`added ${a} alice`, `added ${b} alice`, `removed ${a}`, `removed ${b}`]);
   });
 });

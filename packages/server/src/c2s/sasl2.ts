@@ -127,6 +127,12 @@ export class Sasl2Negotiation {
         target.adoptConnection(session, (resumed) => [successElement(target.jid!, additional, resumed, token), target.buildFeatures()]);
         return;
       }
+      if (attempt.kind === 'arrived') {
+        // A session from another cluster node continues on this very connection.
+        const arrived = attempt.session;
+        arrived.continue((resumed) => [successElement(arrived.jid, additional, resumed, token), session.buildFeatures()]);
+        return;
+      }
       resumeFailure = attempt.answer;
     }
 

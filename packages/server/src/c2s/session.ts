@@ -588,7 +588,31 @@ export class ClientSession {
     this.attachTransport(transport);
     this.server.connections.add(this);
     this.touch();
+    this.announceResumed(announce, 'session resumed');
+  }
 
+  /**
+   * Continues on this connection a session that another cluster node handed over, with
+   * `jid` and `sm` from there. The caller restored its presence and module data. From now
+   * on the session is bound here, and as with `adoptConnection` the client gets
+   * `<resumed/>` and every stanza it has not acknowledged.
+   */
+  continueMoved(jid: JID, sm: StreamManagement, announce?: (resumed: Element) => Element[]): void {
+    this.jid = jid;
+    this.sm = sm;
+    this.state = 'bound';
+    this.server.resumableSessions.adopt(sm.resumeId!, this);
+    this.server.sessions.add(this);
+    this.log = this.log.child({ jid: jid.toString() });
+    // Modules that keep per-node state for the bound sessions of an account set it up here.
+    void this.server.hooks.fire('session/bound', { session: this }).catch((err: unknown) => this.log.error({ err }, 'session/bound hook failed'));
+    this.announceResumed(announce, 'session resumed from another cluster node');
+  }
+
+  /** Sends `<resumed/>` (or what `announce` builds around it) and the unacknowledged stanzas, then fires `session/resumed`. */
+  private announceResumed(announce: ((resumed: Element) => Element[]) | undefined, message: string): void {
+    const sm = this.sm!;
+    const transport = this.connection;
     const resumed = x('resumed', NS.SM, { previd: sm.resumeId, h: sm.handledCount });
     if (announce) transport.sendMany(announce(resumed));
     else this.writeNonza(resumed);
@@ -596,8 +620,28 @@ export class ClientSession {
     const pending = sm.pending();
     if (pending.length > 0) transport.sendMany(pending);
     sm.reconnect();
-    this.log.info({ resumedVia: transport.kind, resumedFrom: transport.remoteAddress, resent: pending.length }, 'session resumed');
+    this.log.info({ resumedVia: transport.kind, resumedFrom: transport.remoteAddress, resent: pending.length }, message);
     void this.server.hooks.fire('session/resumed', { session: this }).catch((err: unknown) => this.log.error({ err }, 'session/resumed hook failed'));
+  }
+
+  /**
+   * Ends this hibernating session here without its closing work, because another cluster
+   * node continues it: no `session/closed` hook (so no unavailable presence) and no
+   * rerouting of the unacknowledged stanzas, which went along.
+   */
+  relinquish(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.authTimer);
+    clearTimeout(this.idleTimer);
+    this.server.connections.delete(this);
+    this.sm?.stop();
+    if (this.sm?.resumeId !== undefined) this.server.resumableSessions.handOff(this.sm.resumeId);
+    // NOTE: modules that drop per-account caches on `session/closed` (shared roster views, vCard
+    // photo hashes) keep them on this node until a later session of the account here ends.
+    this.server.sessions.remove(this);
+    this.log.info({ durationMs: Date.now() - this.openedAt }, 'session moved to another cluster node');
+    this.markEnded();
   }
 
   /** Gives this connection to `target`, which it resumed; this session object ends without closing hooks. */

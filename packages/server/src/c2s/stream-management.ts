@@ -47,6 +47,16 @@ export interface StreamManagementOptions {
   requestAck(): void;
 }
 
+/** The counters and queue of a session's stream management, for another cluster node that continues it. */
+export interface StreamManagementSnapshot {
+  /** The inbound counter `h`. */
+  handled: number;
+  /** The outbound counter value the client acknowledged last. */
+  acked: number;
+  /** Stanzas sent and not acknowledged, oldest first. */
+  unacked: Element[];
+}
+
 /**
  * The stream management state of one session. Outbound: every stanza written goes to a
  * queue until the client acknowledges it. Inbound: a stanza counts as handled (the `h` the
@@ -96,6 +106,19 @@ export class StreamManagement {
   /** Returns the stanzas waiting for acknowledgement, oldest first. */
   pending(): Element[] {
     return [...this.unacked];
+  }
+
+  /** Returns the counters and the queue, for another cluster node that continues the session. */
+  snapshot(): StreamManagementSnapshot {
+    return { handled: this.handled, acked: this.acked, unacked: this.pending() };
+  }
+
+  /** Takes over the counters and the queue of a session that another cluster node handed over. */
+  restore(snapshot: StreamManagementSnapshot): void {
+    this.handled = wrapCounter(snapshot.handled);
+    this.acked = wrapCounter(snapshot.acked);
+    this.requestedAt = this.acked;
+    this.unacked = [...snapshot.unacked];
   }
 
   /** Records a stanza written to the client; false when the queue is now over `maxUnacked`. */
@@ -291,11 +314,7 @@ function enable(session: ClientSession, request: Element): void {
 /** Enables stream management on `session` as `request` asks and returns the `<enabled/>` answer; Bind 2 calls it before the session is bound. */
 export function startStreamManagement(session: ClientSession, request: Element): Element {
   const { config, resumableSessions } = session.server;
-  const sm = new StreamManagement({
-    start: resumableSessions.testCounterStart,
-    maxUnacked: config.sessions.max_unacked,
-    requestAck: () => session.writeNonza(x('r', NS.SM)),
-  });
+  const sm = createStreamManagement(session, resumableSessions.testCounterStart);
   session.sm = sm;
   const resume = request.attr('resume');
   // An anonymous user cannot log in as the same account again, so it could never resume.
@@ -303,6 +322,26 @@ export function startStreamManagement(session: ClientSession, request: Element):
   sm.resumeId = resumableSessions.register(session);
   sm.resumeTimeoutS = resumeTimeout(request.attr('max'), config.sessions.resume_timeout_s);
   return x('enabled', NS.SM, { id: sm.resumeId, resume: 'true', max: sm.resumeTimeoutS });
+}
+
+function createStreamManagement(session: ClientSession, start: number): StreamManagement {
+  return new StreamManagement({
+    start,
+    maxUnacked: session.server.config.sessions.max_unacked,
+    requestAck: () => session.writeNonza(x('r', NS.SM)),
+  });
+}
+
+/**
+ * Builds the stream management state of a session that another cluster node handed over
+ * to `session`: its counters, its queue and its resumption token, which stays the same.
+ */
+export function restoreStreamManagement(session: ClientSession, snapshot: StreamManagementSnapshot, token: string, resumeTimeoutS: number): StreamManagement {
+  const sm = createStreamManagement(session, 0);
+  sm.restore(snapshot);
+  sm.resumeId = token;
+  sm.resumeTimeoutS = resumeTimeoutS;
+  return sm;
 }
 
 /** Returns the client's preferred `max` when it is shorter than the configured timeout, else the timeout. */

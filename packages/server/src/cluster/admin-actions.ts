@@ -1,9 +1,17 @@
 /** Administrators' actions on one node that end sessions on the others. */
-import { JID } from '@parley/xmpp';
-import { END_SESSION_EVENT, endSession } from '../admin/routes/sessions.js';
+import { JID, StreamError } from '@parley/xmpp';
+import type { ClientSession } from '../c2s/session.js';
 import type { ServerContext } from '../core/context.js';
 import { END_SESSIONS_EVENT, endLocalSessions } from '../provisioning/accounts-service.js';
 import type { Cluster } from './cluster.js';
+
+/** The cluster event that makes the node of a session end it; its data is the full JID. */
+export const END_SESSION_EVENT = 'admin/end-session';
+
+/** Ends a session of this node for an administrator. */
+export function endSession(session: ClientSession): void {
+  session.closeWithError(new StreamError('policy-violation', 'An administrator ended this session.'));
+}
 
 /** Ends the sessions here that another node's admin API, import or parleyctl ended: a disabled or deleted account's, or one session. */
 export function receiveAdminActions(server: ServerContext, cluster: Cluster): void {

@@ -13,6 +13,7 @@ import { NodeHealth } from './node-health.js';
 import { ClusterRegistry, type RemoteResource } from './registry.js';
 import { RemoteDelivery } from './remote-delivery.js';
 import { type Relayed, ServiceRelay, type ServiceHandler } from './service-relay.js';
+import { SessionMoves, isMoveMessage } from './session-move.js';
 
 // TODO: roster, blocking, PEP and inbox pushes to resources on other nodes.
 
@@ -40,6 +41,8 @@ export class Cluster {
   private readonly accountChains = new Map<string, Promise<void>>();
   /** Leases of things one node hosts at a time, such as MUC rooms; they lapse after the expiry time. */
   readonly leases: Leases;
+  /** Stream management resumption of sessions that another node has. */
+  readonly moves: SessionMoves;
   /** False once `stop` began. */
   running = true;
 
@@ -60,6 +63,7 @@ export class Cluster {
     this.delivery = new RemoteDelivery(server, bus);
     this.relay = new ServiceRelay(bus, nodeId, cluster.expiry_ms + ACK_MARGIN_MS, server.config.sessions.max_stanza_bytes * 2, server.log);
     this.leases = new Leases(bus.redis, nodeId, cluster.expiry_ms);
+    this.moves = new SessionMoves(server, bus, nodeId, { otherNodes: () => this.registry.liveNodes(), settled: () => this.settled() });
   }
 
   /**
@@ -81,6 +85,7 @@ export class Cluster {
       await cluster.registry.clearOwn();
       await cluster.registry.loadAll();
       await cluster.registry.heartbeat();
+      await cluster.moves.start();
     } catch (err) {
       await bus.close();
       throw err;
@@ -194,6 +199,7 @@ export class Cluster {
     this.health.stop();
     await this.writes;
     await this.registry.clearOwn().catch((err: unknown) => this.server.log.warn({ err }, 'cluster: removing this node from Redis failed'));
+    await this.moves.stop();
     await this.bus.close();
   }
 
@@ -267,7 +273,8 @@ export class Cluster {
    */
   private resolveConflict(remote: RemoteResource): void {
     const local = this.server.sessions.get(remote.jid);
-    if (!local || this.server.config.sessions.resource_conflict !== 'replace') return;
+    // A session handed to that node is not replaced but moves (cluster/session-move.ts).
+    if (!local || this.moves.isLeaving(local) || this.server.config.sessions.resource_conflict !== 'replace') return;
     const since = this.bindTimes.get(local) ?? 0;
     if (since > remote.since || (since === remote.since && this.nodeId > remote.node)) return;
     local.closeWithError(new StreamError('conflict', 'Replaced by a new session for the same resource.'));
@@ -280,6 +287,10 @@ export class Cluster {
     }
     if (message.t === 'account') {
       this.receiveAccountEvent(message);
+      return;
+    }
+    if (isMoveMessage(message)) {
+      this.moves.receive(message);
       return;
     }
     this.delivery.receive(message).catch((err: unknown) => this.server.log.error({ err }, 'cluster: delivering a stanza from another node failed'));

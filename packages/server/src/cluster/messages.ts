@@ -1,4 +1,5 @@
 /** Messages between nodes over Redis, as JSON, and the Redis names they use. */
+import type { MovedSession } from '../c2s/session-transfer.js';
 
 /** One bound resource as its node records it in Redis. */
 export interface ResourceEntry {
@@ -38,7 +39,21 @@ export type NodeMessage =
   /** The host's report that the durable writes of a 'service' stanza settled. */
   | { t: 'service-ack'; ack: string; ok: boolean }
   /** Something that changed for the account `user`, for the module that handles `kind` (pushes to its sessions, cache updates). */
-  | { t: 'account'; kind: string; user: string; data: string };
+  | { t: 'account'; kind: string; user: string; data: string }
+  /** Asks the node with the resumable session of token digest `digest` to hand it to node `reply`, after applying `h`. */
+  | { t: 'move-request'; id: string; digest: string; user: string; h: number; reply: string }
+  /** The reply of node `holder` to a 'move-request'. */
+  | { t: 'move-reply'; id: string; holder: string; result: MoveResult }
+  /** The new node continues the session (`ok`), or it gave up waiting and the holder keeps it. */
+  | { t: 'move-done'; id: string; ok: boolean }
+  /** Stanzas the holder received for the session after its 'move-reply', serialized, in order. */
+  | { t: 'move-forward'; id: string; stanzas: string[] };
+
+/** Whether a session moves: its state, no such session (with its final `h` if it ended), or an `h` beyond the stanzas sent. */
+export type MoveResult =
+  | { kind: 'moved'; session: MovedSession }
+  | { kind: 'not-found'; handled?: number }
+  | { kind: 'too-high'; sendCount: number };
 
 const SESSIONS_PREFIX = 'parley:cluster:sessions:';
 

@@ -1,8 +1,9 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { JID, JidError, StreamError } from '@parley/xmpp';
+import { JID, JidError } from '@parley/xmpp';
 
 import type { ClientSession } from '../../c2s/session.js';
+import { END_SESSION_EVENT, endSession } from '../../cluster/admin-actions.js';
 import type { RemoteResource } from '../../cluster/registry.js';
 import type { ServerContext } from '../../core/context.js';
 import { validUsername } from '../../provisioning/account-input.js';
@@ -25,8 +26,6 @@ const SessionSchema = Type.Object({
   node: Type.Optional(Type.String({ description: 'The cluster node that serves the session; absent without a cluster' })),
 });
 
-/** The cluster event that makes the node of a session end it; its data is the full JID. */
-export const END_SESSION_EVENT = 'admin/end-session';
 
 const ListQuery = Type.Object(
   { ...PageQuery, username: Type.Optional(Type.String({ minLength: 1, maxLength: 3072, description: 'Only sessions of this account' })) },
@@ -83,11 +82,6 @@ export async function sessionRoutes(app: FastifyInstance, opts: { server: Server
       return reply.code(204).send();
     },
   );
-}
-
-/** Ends a session of this node for an administrator. */
-export function endSession(session: ClientSession): void {
-  session.closeWithError(new StreamError('policy-violation', 'An administrator ended this session.'));
 }
 
 function view(server: ServerContext, session: ClientSession) {
