@@ -6,6 +6,7 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { testsUsePostgres } from '../../../../test/support/postgres.js';
 import { openTestStorage } from '../../../../test/support/storage.js';
 import { BatchWriter } from './batch-writer.js';
 import { addAutoIncrementKey } from './db.js';
@@ -149,5 +150,54 @@ describe('BatchWriter', () => {
     const writer = new BatchWriter(storage.db);
     await writer.close();
     await expect(writer.write(insert('a'))).rejects.toThrow(/closed/);
+  });
+});
+
+describe.runIf(testsUsePostgres())('BatchWriter locks on PostgreSQL', () => {
+  async function advisoryLocksHeld(db: Kysely<Database>): Promise<number> {
+    const result = await sql<{ n: number | string }>`select count(*) as n from pg_locks where locktype = 'advisory' and granted`.execute(db);
+    return Number(result.rows[0]!.n);
+  }
+
+  it('holds a named lock until commit', async () => {
+    const other = await openTestStorage(join(dir, 'parley.db'));
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const first = storage.batch.write(async (trx) => {
+        await insert('first')(trx);
+        await held;
+      }, { locks: ['archive:shared'] });
+      for (let attempt = 0; attempt < 100 && (await advisoryLocksHeld(other.db)) === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+
+      let secondDone = false;
+      const second = other.batch.write(insert('second'), { locks: ['archive:shared', 'archive:other'] }).then(() => (secondDone = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(secondDone).toBe(false);
+
+      release();
+      await first;
+      await second;
+      expect(await stored()).toEqual(['first', 'second']);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('lets writes with other names pass', async () => {
+    const other = await openTestStorage(join(dir, 'parley.db'));
+    try {
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const first = storage.batch.write(async () => held, { locks: ['archive:one'] });
+      for (let attempt = 0; attempt < 100 && (await advisoryLocksHeld(other.db)) === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
+
+      await other.batch.write(insert('other'), { locks: ['archive:two'] });
+      release();
+      await first;
+      expect(await stored()).toEqual(['other']);
+    } finally {
+      await other.close();
+    }
   });
 });

@@ -13,6 +13,20 @@ export interface BatchWriterOptions {
   maxBatch?: number;
   /** The SQLite connection's statements. With them, savepoints skip Kysely, which costs more CPU than the statements themselves. */
   statements?: SqliteStatements;
+  /**
+   * Takes the named locks of a batch's writes at the start of its transaction, held until
+   * it ends. Without it, names are ignored: one SQLite process is the only writer.
+   */
+  lockNames?: (trx: Transaction<Database>, names: string[]) => Promise<void>;
+}
+
+/** Options of one write. */
+export interface WriteOptions {
+  /**
+   * Names of what the write must change alone, such as one archive: a transaction of
+   * another process that names one of them waits until the batch commits.
+   */
+  locks?: readonly string[];
 }
 
 /** Counters for tests and benchmarks. */
@@ -27,6 +41,7 @@ export interface BatchWriterStats {
 
 interface QueuedWrite {
   fn: BatchWrite<unknown>;
+  locks?: readonly string[];
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
 }
@@ -52,6 +67,7 @@ export class BatchWriter {
   readonly stats: BatchWriterStats = { batches: 0, committed: 0, failed: 0 };
   private readonly maxBatch: number;
   private readonly savepoints: Savepoints;
+  private readonly lockNames: BatchWriterOptions['lockNames'];
   private queue: QueuedWrite[] = [];
   private tick: NodeJS.Immediate | undefined;
   private draining: Promise<void> | undefined;
@@ -65,13 +81,14 @@ export class BatchWriter {
   ) {
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
     this.savepoints = options.statements ? sqliteSavepoints(options.statements) : kyselySavepoints;
+    this.lockNames = options.lockNames;
   }
 
   /** Queues `fn` and resolves with its result once its transaction committed. */
-  write<T>(fn: BatchWrite<T>): Promise<T> {
+  write<T>(fn: BatchWrite<T>, options: WriteOptions = {}): Promise<T> {
     if (this.closed) return Promise.reject(new Error('The batch writer is closed.'));
     const result = new Promise<T>((resolve, reject) => {
-      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.queue.push({ fn, locks: options.locks, resolve: resolve as (value: unknown) => void, reject });
       if (this.queue.length >= this.maxBatch) this.startDrain();
       else this.scheduleDrain();
     });
@@ -154,6 +171,10 @@ export class BatchWriter {
   private async commitBatch(batch: QueuedWrite[]): Promise<Outcome[]> {
     const trx = await this.db.startTransaction().execute();
     try {
+      if (this.lockNames) {
+        const names = new Set(batch.flatMap((write) => write.locks ?? []));
+        if (names.size > 0) await this.lockNames(trx, [...names]);
+      }
       const outcomes: Outcome[] = [];
       for (const write of batch) outcomes.push(await this.runWrite(trx, write));
       await trx.commit().execute();

@@ -5,6 +5,7 @@ import { AccountRepository } from './accounts.js';
 import { ApiTokenRepository } from './api-tokens.js';
 import { ArchiveRepository } from './archive.js';
 import { BatchWriter } from './batch-writer.js';
+import { takeAdvisoryLocks } from './advisory-locks.js';
 import { BlocklistRepository } from './blocklist.js';
 import { DirectoryRepository } from './directory.js';
 import { migrateToLatest, openSqlite } from './db.js';
@@ -35,7 +36,7 @@ export { AccountExistsError, AccountNotFoundError, AccountRepository } from './a
 export type { AccountInfo, AccountListOptions, StoredScramCredential } from './accounts.js';
 export { ApiTokenRepository } from './api-tokens.js';
 export type { ApiToken } from './api-tokens.js';
-export { ArchiveRepository } from './archive.js';
+export { ArchiveRepository, archiveLock } from './archive.js';
 export type { MessagePage } from './archive-paging.js';
 export type { ArchiveDefault, ArchiveFilter, ArchivePage, ArchivePageRequest, ArchivePrefs, ArchiveRewrite, ArchivedMessage, NewArchiveEntry } from './archive.js';
 export { BatchWriter } from './batch-writer.js';
@@ -173,7 +174,8 @@ async function migrateOrClose(db: Kysely<Database>, dialect: DialectName): Promi
 
 /** `statements` serve the hot paths on SQLite; other dialects build every query with Kysely. */
 function createStorage(db: Kysely<Database>, dialect: DialectName, statements?: SqliteStatements): Storage {
-  const batch = new BatchWriter(db, { statements });
+  // Cluster nodes that share PostgreSQL may write one archive at once; SQLite has one writer.
+  const batch = new BatchWriter(db, { statements, lockNames: dialect === 'postgres' ? takeAdvisoryLocks : undefined });
   const hot = statements && new SqliteHotPath(statements);
   return {
     db,
