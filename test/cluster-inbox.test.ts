@@ -78,7 +78,7 @@ describe('inbox, markers and archive across nodes', () => {
 
     const third = stanzaIdBy(unanswered[2]!, `bob@${DOMAIN}`)!;
     expect(third).toBeDefined();
-    // Earlier pushes wait unread in the buffer too, so the one awaited is told apart by its read position.
+    // Earlier pushes are still in the buffer, so the awaited push is matched by its read position.
     const push = nextPush(bobPhone, `alice@${DOMAIN}`, (item) => item.readId === third);
     bob.send(marker(`alice@${DOMAIN}`, 'displayed', 'c2'));
     expect((await push).unread).toBe(COUNT - 3);
