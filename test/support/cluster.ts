@@ -85,7 +85,13 @@ export async function startCluster(count: number, users: string[], options: Clus
       nodes.push({ id: `node-${index}`, c2sPort: port, httpPort, target: { domain: 'example.test', c2sPort: port } as TestServer, running: false });
     }
     apiToken = await createUsers(configs[0]!, storage, users, options.http === true);
-    for (let index = 0; index < count; index++) processes[index] = await launch(configs[index]!, nodes[index]!);
+    // Started together: each start mostly waits for its process to load the sources.
+    const launched = await Promise.allSettled(configs.map((config, index) => launch(config, nodes[index]!)));
+    launched.forEach((outcome, index) => {
+      if (outcome.status === 'fulfilled') processes[index] = outcome.value;
+    });
+    const failed = launched.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw failed.reason;
   } catch (err) {
     for (const running of processes) if (running) await stopProcess(running.child, running.exit);
     await redis.stop();
