@@ -13,6 +13,15 @@ export async function takeAdvisoryLocks(trx: Transaction<Database>, names: strin
   await sql`select pg_advisory_xact_lock(id) from unnest(${ids.map(String)}::bigint[]) as locks(id)`.execute(trx);
 }
 
+/**
+ * Returns the batch lock name of an account, for writes to its rows (archive, inbox, PEP).
+ * Two batches that write rows of the same two accounts lock both first, in one order, so
+ * their row locks cannot deadlock, and archive keys of one account commit in order.
+ */
+export function accountLock(host: string, username: string): string {
+  return `account:${host}/${username}`;
+}
+
 /** Returns the 64-bit lock id of `name`: the first 8 bytes of its SHA-256, signed. */
 export function lockId(name: string): bigint {
   return createHash('sha256').update(name, 'utf8').digest().readBigInt64BE(0);

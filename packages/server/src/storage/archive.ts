@@ -83,11 +83,6 @@ export interface ArchiveRewrite {
 type Row = Selectable<ArchiveMessagesTable>;
 type MessageBuilder = ExpressionBuilder<Database, 'archive_messages'>;
 
-/** Returns the batch lock name of an account's archive; see `BatchWriter` WriteOptions. */
-export function archiveLock(host: string, username: string): string {
-  return `archive:${host}/${username}`;
-}
-
 /**
  * The per-account message archives (XEP-0313) with their search tokens (XEP-0431) and
  * preferences (XEP-0441). Writes take the executor to run in, normally a batch writer
@@ -104,8 +99,8 @@ export class ArchiveRepository {
   async append(trx: Kysely<Database>, entry: NewArchiveEntry): Promise<number> {
     if (this.hot && trx.isTransaction) return this.hot.appendArchive(entry);
     // Two cluster nodes on PostgreSQL could commit keys of one archive out of order, and a
-    // reader paging by key in between would skip the lower one. Writers lock the archive
-    // (`archiveLock`) until their batch commits, so its keys commit in order.
+    // reader paging by key in between would skip the lower one. Writers lock the account
+    // (`accountLock`) until their batch commits, so its keys commit in order.
     const row = await trx
       .insertInto('archive_messages')
       .values({

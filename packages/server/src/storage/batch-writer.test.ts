@@ -184,6 +184,45 @@ describe.runIf(testsUsePostgres())('BatchWriter locks on PostgreSQL', () => {
     }
   });
 
+  it('keeps crossed writes from deadlocking', async () => {
+    await sql`insert into items (v) values ('x'), ('y')`.execute(storage.db);
+    const other = await openTestStorage(join(dir, 'parley.db'));
+    try {
+      let otherTookY!: () => void;
+      const tookY = new Promise<void>((resolve) => (otherTookY = resolve));
+      const touch = (from: string, to: string) => async (trx: Kysely<Database>) => {
+        await sql`update items set v = ${to} where v = ${from}`.execute(trx);
+      };
+
+      // Unlocked, this batch holds x and waits for y while the other holds y and waits for x.
+      const first = Promise.all([
+        storage.batch.write(touch('x', 'x1'), { locks: ['account:x'] }),
+        storage.batch.write(async (trx) => {
+          await Promise.race([tookY, new Promise((resolve) => setTimeout(resolve, 500))]);
+          await touch('y', 'y1')(trx);
+        }, { locks: ['account:y'] }),
+      ]);
+      const second = Promise.all([
+        other.batch.write(async (trx) => {
+          await touch('y', 'y2')(trx);
+          otherTookY();
+        }, { locks: ['account:y'] }),
+        other.batch.write(async (trx) => {
+          await sql`update items set v = v || '2' where v like 'x%'`.execute(trx);
+        }, { locks: ['account:x'] }),
+      ]);
+
+      await Promise.all([first, second]);
+      // One batch ran wholly before the other.
+      expect([
+        ['x12', 'y1'],
+        ['x2', 'y2'],
+      ]).toContainEqual((await stored()).sort());
+    } finally {
+      await other.close();
+    }
+  });
+
   it('lets writes with other names pass', async () => {
     const other = await openTestStorage(join(dir, 'parley.db'));
     try {

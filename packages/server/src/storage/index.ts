@@ -36,7 +36,8 @@ export { AccountExistsError, AccountNotFoundError, AccountRepository } from './a
 export type { AccountInfo, AccountListOptions, StoredScramCredential } from './accounts.js';
 export { ApiTokenRepository } from './api-tokens.js';
 export type { ApiToken } from './api-tokens.js';
-export { ArchiveRepository, archiveLock } from './archive.js';
+export { ArchiveRepository } from './archive.js';
+export { accountLock } from './advisory-locks.js';
 export type { MessagePage } from './archive-paging.js';
 export type { ArchiveDefault, ArchiveFilter, ArchivePage, ArchivePageRequest, ArchivePrefs, ArchiveRewrite, ArchivedMessage, NewArchiveEntry } from './archive.js';
 export { BatchWriter } from './batch-writer.js';

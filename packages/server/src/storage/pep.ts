@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 
+import { accountLock } from './advisory-locks.js';
 import type { BatchWriter } from './batch-writer.js';
 import type { Database } from './schema.js';
 
@@ -134,7 +135,7 @@ export class PepRepository {
         .execute();
       await trimItems(trx, host, username, node, options.maxItems);
       return Number(created.numInsertedOrUpdatedRows ?? 0) > 0;
-    });
+    }, { locks: [accountLock(host, username)] });
   }
 
   /** Returns the newest `max` items (all when undefined), oldest first. */

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { type Element, JID, NS } from '@parley/xmpp';
 import type { ServerContext } from '../../core/context.js';
 import type { MucMessageEvent, OutboundEvent, ReadPositionEvent, RoutedMessageEvent } from '../../core/events.js';
-import type { Database, InboxConversation, InboxEntry, InboxOwner } from '../../storage/index.js';
+import { type Database, type InboxConversation, type InboxEntry, type InboxOwner, accountLock } from '../../storage/index.js';
 import { correctedStanza, tombstone } from '../mam/edits.js';
 import { addStanzaId, archiveIdOf, decodeTime, isServerEntity, originIdOf } from '../mam/ids.js';
 import { parseStored, serializeStored } from '../mam/stored.js';
@@ -129,17 +129,18 @@ export class InboxRecorder {
       const cleared = await this.server.storage.inbox.moveRead(trx, ownerKey(owner), conversation, event.stanzaId);
       const entry = await this.entryForPushes(trx, side);
       return { side, entry, movedTo: cleared === undefined ? undefined : event.stanzaId };
-    });
+    }, { locks: [accountLock(owner.domain, owner.local)] });
     await this.announce([outcome]);
   }
 
   /** Queues the writes of `message` for every side in one batch write, then pushes and announces the results. */
   private async record(message: Recorded, sides: Side[]): Promise<void> {
+    const locks = sides.map((side) => accountLock(side.owner.domain, side.owner.local));
     const outcomes = await this.server.storage.batch.write(async (trx) => {
       const results: SideOutcome[] = [];
       for (const side of sides) results.push(await this.writeSide(trx, message, side));
       return results;
-    });
+    }, { locks });
     await this.announce(outcomes);
   }
 

@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { type Element, JID } from '@parley/xmpp';
 import type { ServerContext } from '../../core/context.js';
 import type { OutboundEvent, StanzaEvent } from '../../core/events.js';
-import { type Database, type NewArchiveEntry, archiveLock } from '../../storage/index.js';
+import { type Database, type NewArchiveEntry, accountLock } from '../../storage/index.js';
 import { accountConversation, applyEdit, editOf } from './edits.js';
 import { type StanzaIdGenerator, addStanzaId, isServerEntity, originIdOf, recordArchiveId, removeForgedStanzaIds } from './ids.js';
 import { isArchivable } from './policy.js';
@@ -116,7 +116,7 @@ export class ArchiveWriter {
     const originId = originIdOf(stanza);
     const pendingKey = originId === undefined ? undefined : originKey(sender, originId);
     if (pendingKey) this.pendingOrigins.add(pendingKey);
-    const locks = entries.map((entry) => archiveLock(entry.host, entry.username));
+    const locks = entries.map((entry) => accountLock(entry.host, entry.username));
     const write = this.server.storage.batch.write(async (trx) => {
       for (const entry of entries) await this.writeEntry(trx, snapshot, entry);
     }, { locks });
