@@ -66,3 +66,18 @@ describe('admin API in a cluster', () => {
     expect(await phone.streamError()).toBe('not-authorized');
   });
 });
+
+// Stops Redis, so it runs last.
+describe('health in a cluster', () => {
+  it('fails without Redis', async () => {
+    const url = `http://127.0.0.1:${cluster.nodes[0]!.httpPort}/health`;
+    const healthy = await fetch(url, { signal: AbortSignal.timeout(WAIT_MS) });
+    expect(healthy.status).toBe(200);
+    expect(await healthy.json()).toMatchObject({ status: 'ok', storage: 'ok', cluster: 'ok' });
+
+    await cluster.redis.stop();
+    const failing = await fetch(url, { signal: AbortSignal.timeout(WAIT_MS) });
+    expect(failing.status).toBe(503);
+    expect(await failing.json()).toMatchObject({ status: 'failing', storage: 'ok', cluster: 'failed' });
+  });
+});

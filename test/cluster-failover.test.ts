@@ -137,6 +137,27 @@ describe('cluster node failures', () => {
     for (let index = 1; index <= sent; index++) expect(archived.has(label(index))).toBe(true);
   }, 60_000);
 
+  it('tells contacts that the dead node\'s users went offline', async () => {
+    await cluster.restart(2);
+    const jack = await connect(2, 'jack');
+    const kim = await connect(1, 'kim');
+    for (const [from, to] of [
+      [jack, kim],
+      [kim, jack],
+    ] as const) {
+      const request = to.next((el) => el.name === 'presence' && el.attr('type') === 'subscribe', 5000);
+      from.send(x('presence', NS.CLIENT, { to: to.jid.bare().toString(), type: 'subscribe' }));
+      await request;
+      const online = from.next((el) => el.name === 'presence' && el.attr('from') === to.jid.toString() && el.attr('type') === undefined, 5000);
+      to.send(x('presence', NS.CLIENT, { to: from.jid.bare().toString(), type: 'subscribed' }));
+      await online;
+    }
+
+    const offline = kim.next((el) => el.name === 'presence' && el.attr('from') === jack.jid.toString() && el.attr('type') === 'unavailable', TEST_EXPIRY_MS + 5000);
+    await cluster.kill(2);
+    await offline;
+  }, 60_000);
+
   it('removes the entries a crash left when the node starts again', async () => {
     await cluster.restart(2);
     const visitor = await connect(2, 'jack');

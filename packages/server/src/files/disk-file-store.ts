@@ -14,8 +14,9 @@ export class DiskFileStore implements FileStore {
   constructor(readonly root: string) {}
 
   /** Creates the folders and removes uploads that a crash left half written. */
-  async init(): Promise<void> {
-    await rm(path.join(this.root, TEMP_FOLDER), { recursive: true, force: true });
+  /** Creates the folders; with `clearTemp`, first removes the parts of uploads a stopped process left. */
+  async init(clearTemp = true): Promise<void> {
+    if (clearTemp) await rm(path.join(this.root, TEMP_FOLDER), { recursive: true, force: true });
     await mkdir(path.join(this.root, TEMP_FOLDER), { recursive: true, mode: 0o700 });
   }
 

@@ -6,6 +6,7 @@ import websocket from '@fastify/websocket';
 import type { WebSocket } from 'ws';
 import type { ServerContext } from '../core/context.js';
 import { ClientSession } from '../c2s/session.js';
+import { checkHealth } from './health.js';
 import { WebSocketTransport } from './websocket-transport.js';
 import type { CertificatePair } from './certificates.js';
 import { BOSH_PATH, registerBosh } from './bosh/endpoint.js';
@@ -39,7 +40,10 @@ export async function createHttpServer(server: ServerContext, tls: CertificatePa
     reply.header('Access-Control-Allow-Origin', '*').type('application/json');
     return { links: discoveryLinks(request, server) };
   });
-  app.get('/health', async () => ({ status: 'ok', sessions: server.sessions.count() }));
+  app.get('/health', async (_request, reply) => {
+    const report = await checkHealth(server);
+    return reply.code(report.status === 'ok' ? 200 : 503).send(report);
+  });
   if (server.config.bosh.enabled) await registerBosh(app, server);
   await registerUploadRoutes(app, server, tls !== undefined);
   registerWebClient(app, server.config);

@@ -1,5 +1,6 @@
 import { NS, x } from '@parley/xmpp';
 import { defineModule } from '../../core/module.js';
+import { announceLostSessions } from './lost-node.js';
 import { cancelAllSubscriptions, cancelSubscriptions } from './cancel.js';
 import { handleInbound } from './inbound.js';
 import { handleOutbound } from './outbound.js';
@@ -18,6 +19,9 @@ export const presenceModule = defineModule({
   ],
   setup(ctx) {
     const { server } = ctx;
+    server.cluster?.onNodeLost((jids) => {
+      announceLostSessions(server, jids).catch((err: unknown) => ctx.log.error({ err }, 'announcing the sessions of a lost node failed'));
+    });
     ctx.on('presence/outbound', (event) => handleOutbound(server, event));
     ctx.on('presence/bare', (event) => handleInbound(server, event));
     ctx.on('presence/full', (event) => handleInbound(server, event));

@@ -27,10 +27,12 @@ export const uploadModule = defineModule({
     if (!upload.enabled) return;
 
     const store = new DiskFileStore(upload.path || path.join(data_dir, 'uploads'));
-    await store.init();
+    // Other cluster nodes that share the folder and the table may have uploads running.
+    const alone = (server.cluster?.otherNodes().length ?? 0) === 0;
+    await store.init(alone);
     // A slot whose PUT was running when the process stopped may be used again within its lifetime.
-    // TODO: with several nodes sharing the table, release only the slots of this node.
-    await server.storage.uploads.releaseAll();
+    // TODO: in a cluster, release the slots of this node's stopped uploads too, which needs the node in the slot row.
+    if (alone) await server.storage.uploads.releaseAll();
 
     const service = new UploadService(server, (upload.domain || `upload.${domain}`).toLowerCase(), store, ctx.log);
     const sweeper = new UploadSweeper(service);
