@@ -11,7 +11,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { connect as connectSocket } from 'node:net';
 import { tmpdir } from 'node:os';
-import type { ConnectionOptions } from 'node:tls';
+import { type ConnectionOptions, type TLSSocket, connect as connectTls } from 'node:tls';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
@@ -21,10 +21,11 @@ import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ClientOptions, WebSocket } from 'ws';
 import { createAccount } from '../packages/server/src/accounts.js';
+import { createApiToken } from '../packages/server/src/admin/tokens.js';
 import { sessionsKey } from '../packages/server/src/cluster/messages.js';
 import { loadConfig, validateConfig } from '../packages/server/src/config.js';
 import { openStorage, storageOptionsFrom } from '../packages/server/src/storage/index.js';
-import { type Element, JID, NS, parseFrame, serialize, x } from '../packages/xmpp/src/index.js';
+import { type Element, JID, NS, StreamParser, parseFrame, serialize, x } from '../packages/xmpp/src/index.js';
 import { authElement, bindResource, loginScram, plainMessage } from './support/client.js';
 import { ADMIN_URL_VARIABLE, testsUsePostgres } from './support/postgres.js';
 import { RawConnection, streamErrorCondition } from './support/raw.js';
@@ -123,6 +124,8 @@ describe('deployment page', () => {
       expect(config.cluster.enabled).toBe(true);
       expect(config.cluster.redis_url).toMatch(/^redis:\/\/:[^@]+@/);
       expect(config.tls.allow_plaintext_on_loopback).toBe(false);
+      expect(config.listen.proxy_protocol_from).not.toEqual([]);
+      expect(config.http.trusted_proxies).toEqual(config.listen.proxy_protocol_from);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -168,10 +171,12 @@ interface Deployment {
   statsSocket: string;
   /** A connection to the cluster's Redis, with the page's password. */
   redis: Redis;
+  /** A token of the admin API. */
+  apiToken: string;
   nodes: RunningNode[];
 }
 
-const USERS = ['alice', 'bob', 'carol', 'dave'];
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'];
 const passwordOf = (user: string) => `${user}-deploy-pass`;
 
 /** Returns the section `name` of a parsed TOML document, failing when the page lacks it. */
@@ -198,6 +203,11 @@ function nodeConfigText(page: string, id: string, ports: PortMap, paths: { dataD
     if (key.endsWith('_port') && typeof value === 'number') listen[key] = mapped(ports, value, `listen.${key}`);
   }
 
+  // HAProxy reaches the nodes from 127.0.0.1 here, so that is the address they take client addresses from.
+  listen.proxy_protocol_from = balancerAddresses(listen.proxy_protocol_from, 'listen.proxy_protocol_from');
+  const http = section(config, 'http');
+  http.trusted_proxies = balancerAddresses(http.trusted_proxies, 'http.trusted_proxies');
+
   const tls = section(config, 'tls');
   tls.cert = paths.cert;
   tls.key = paths.key;
@@ -207,6 +217,12 @@ function nodeConfigText(page: string, id: string, ports: PortMap, paths: { dataD
   // The page names what differs per node; node_id is one of them.
   section(config, 'cluster').node_id = id;
   return stringifyToml(config) + '\n';
+}
+
+/** Replaces the page's balancer addresses in `value` with 127.0.0.1, failing when the page lists none. */
+function balancerAddresses(value: unknown, key: string): string[] {
+  if (!Array.isArray(value) || value.length === 0) throw new Error(`the node configuration sets no ${key}, so the nodes would see HAProxy's address as every client's`);
+  return ['127.0.0.1'];
 }
 
 /** Rewrites the page's HAProxy configuration: listeners, servers, certificate files and the stats socket. */
@@ -424,8 +440,10 @@ async function startDeployment(): Promise<void> {
 
   const config = loadConfig({ file: configFiles[0], env });
   const storage = await openStorage(storageOptionsFrom(config.storage));
+  let apiToken: string;
   try {
     for (const user of USERS) await createAccount({ config, storage }, user, passwordOf(user));
+    apiToken = (await createApiToken(storage, 'deployment test')).token;
   } finally {
     await storage.close();
   }
@@ -435,7 +453,7 @@ async function startDeployment(): Promise<void> {
     [5223, await freePort()],
     [443, await freePort()],
   ]);
-  deployment = { domain, certificate: cert, frontends, statsSocket: path.join(dir, 'haproxy.sock'), redis, nodes };
+  deployment = { domain, certificate: cert, frontends, statsSocket: path.join(dir, 'haproxy.sock'), redis, apiToken, nodes };
   const haproxyFile = path.join(dir, 'haproxy.cfg');
   await writeFile(haproxyFile, haproxyConfigText(block(blocks, 'haproxy-cfg'), deployment, files));
   await startHaproxy(haproxyFile, cleanups);
@@ -560,29 +578,17 @@ async function loginTcp(user: string, channelBinding: boolean): Promise<{ connec
   }
 }
 
-/** An XMPP client over a WebSocket with TLS (RFC 7395), which checks the domain's certificate. */
-class WebSocketClient {
+const isFeatures = (el: Element) => el.name === 'features' && el.ns === NS.STREAM;
+
+/** Elements a client received, kept until the test takes them. */
+abstract class ElementQueue {
   private readonly unread: Element[] = [];
   private readonly waiters = new Set<{ predicate: (el: Element) => boolean; resolve(el: Element): void }>();
-  private constructor(private readonly socket: WebSocket) {
-    socket.on('message', (data: Buffer) => this.receive(parseFrame(data.toString('utf8'), { maxStanzaBytes: 1 << 24 })));
-  }
 
-  static async open(url: string): Promise<WebSocketClient> {
-    // ws hands its options to tls.connect, servername included, though its types omit it.
-    const options: ClientOptions & ConnectionOptions = { ca: deployment.certificate, servername: deployment.domain };
-    const socket = new WebSocket(url, ['xmpp'], options);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('open', () => resolve());
-      socket.once('error', reject);
-      socket.once('unexpected-response', (_request, response) => reject(new Error(`WebSocket handshake failed with HTTP ${response.statusCode}`)));
-    });
-    return new WebSocketClient(socket);
-  }
+  abstract send(el: Element): void;
 
-  send(el: Element): void {
-    this.socket.send(serialize(el, ''));
-  }
+  /** Opens (or restarts) the client's stream and resolves with the features. */
+  abstract openStream(): Promise<Element>;
 
   next(predicate: (el: Element) => boolean, timeoutMs = 5000): Promise<Element> {
     const index = this.unread.findIndex(predicate);
@@ -603,11 +609,7 @@ class WebSocketClient {
     });
   }
 
-  close(): void {
-    this.socket.terminate();
-  }
-
-  private receive(el: Element): void {
+  protected receive(el: Element): void {
     for (const waiter of this.waiters) {
       if (!waiter.predicate(el)) continue;
       this.waiters.delete(waiter);
@@ -618,6 +620,95 @@ class WebSocketClient {
   }
 }
 
+/** An XMPP client over a WebSocket with TLS (RFC 7395), which checks the domain's certificate. */
+class WebSocketClient extends ElementQueue {
+  private constructor(private readonly socket: WebSocket) {
+    super();
+    socket.on('message', (data: Buffer) => this.receive(parseFrame(data.toString('utf8'), { maxStanzaBytes: 1 << 24 })));
+  }
+
+  /** Connects to `url`, from `localAddress` when given. */
+  static async open(url: string, localAddress?: string): Promise<WebSocketClient> {
+    // ws hands its options to tls.connect, servername included, though its types omit it.
+    const options: ClientOptions & ConnectionOptions = { ca: deployment.certificate, servername: deployment.domain, localAddress };
+    const socket = new WebSocket(url, ['xmpp'], options);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('open', () => resolve());
+      socket.once('error', reject);
+      socket.once('unexpected-response', (_request, response) => reject(new Error(`WebSocket handshake failed with HTTP ${response.statusCode}`)));
+    });
+    return new WebSocketClient(socket);
+  }
+
+  send(el: Element): void {
+    this.socket.send(serialize(el, ''));
+  }
+
+  openStream(): Promise<Element> {
+    const features = this.next(isFeatures);
+    this.send(x('open', NS.FRAMING, streamHeader()));
+    return features;
+  }
+
+  close(): void {
+    this.socket.terminate();
+  }
+}
+
+/** An XMPP client over TCP with TLS from the first byte (XEP-0368) from a chosen local address, which checks the domain's certificate. */
+class DirectTlsClient extends ElementQueue {
+  private readonly parser: StreamParser;
+
+  private constructor(private readonly socket: TLSSocket) {
+    super();
+    this.parser = new StreamParser(
+      { streamStart: () => undefined, element: (el) => this.receive(el), streamEnd: () => undefined, error: (err) => socket.destroy(err) },
+      { maxStanzaBytes: 1 << 24 },
+    );
+    socket.on('data', (chunk: Buffer) => this.parser.write(chunk));
+    socket.on('error', () => undefined);
+  }
+
+  static async open(port: number, localAddress: string): Promise<DirectTlsClient> {
+    const tcp = connectSocket({ host: '127.0.0.1', port, localAddress });
+    const socket = connectTls({ socket: tcp, ca: deployment.certificate, servername: deployment.domain, ALPNProtocols: ['xmpp-client'] });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', () => resolve());
+      socket.once('error', reject);
+    });
+    return new DirectTlsClient(socket);
+  }
+
+  send(el: Element): void {
+    this.socket.write(serialize(el, NS.CLIENT));
+  }
+
+  openStream(): Promise<Element> {
+    this.parser.reset();
+    const features = this.next(isFeatures);
+    const attributes = Object.entries(streamHeader()).map(([key, value]) => ` ${key}='${value}'`).join('');
+    this.socket.write(`<?xml version='1.0'?><stream:stream xmlns='${NS.CLIENT}' xmlns:stream='${NS.STREAM}'${attributes}>`);
+    return features;
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** Logs in with PLAIN over an encrypted stream and binds a resource; returns the full JID. */
+async function bindWithPlain(client: ElementQueue, user: string): Promise<JID> {
+  await client.openStream();
+  client.send(authElement('PLAIN', plainMessage(user, passwordOf(user))));
+  const outcome = await client.next((el) => el.ns === NS.SASL && (el.name === 'success' || el.name === 'failure'));
+  if (outcome.name !== 'success') throw new Error(`login of ${user} failed: ${outcome.toString()}`);
+
+  await client.openStream();
+  const bound = client.next((el) => el.name === 'iq' && el.attr('id') === 'bind');
+  client.send(x('iq', NS.CLIENT, { type: 'set', id: 'bind' }, x('bind', NS.BIND)));
+  return JID.parse((await bound).getChild('bind', NS.BIND)?.getChildText('jid', NS.BIND) ?? '');
+}
+
 interface WebUser {
   client: WebSocketClient;
   jid: JID;
@@ -625,20 +716,9 @@ interface WebUser {
 
 /** Logs in over the WebSocket endpoint through HAProxy with PLAIN, binds and sends presence. */
 async function loginWebSocket(user: string): Promise<WebUser> {
-  const client = await WebSocketClient.open(`wss://127.0.0.1:${mapped(deployment.frontends, 443, 'the client')}/xmpp-websocket`);
-  const isFeatures = (el: Element) => el.name === 'features' && el.ns === NS.STREAM;
+  const client = await WebSocketClient.open(webSocketUrl());
   try {
-    client.send(x('open', NS.FRAMING, streamHeader()));
-    await client.next(isFeatures);
-    client.send(authElement('PLAIN', plainMessage(user, passwordOf(user))));
-    const outcome = await client.next((el) => el.ns === NS.SASL && (el.name === 'success' || el.name === 'failure'));
-    if (outcome.name !== 'success') throw new Error(`login of ${user} failed: ${outcome.toString()}`);
-
-    client.send(x('open', NS.FRAMING, streamHeader()));
-    await client.next(isFeatures);
-    client.send(x('iq', NS.CLIENT, { type: 'set', id: 'bind' }, x('bind', NS.BIND)));
-    const bound = await client.next((el) => el.name === 'iq' && el.attr('id') === 'bind');
-    const jid = JID.parse(bound.getChild('bind', NS.BIND)?.getChildText('jid', NS.BIND) ?? '');
+    const jid = await bindWithPlain(client, user);
     await enableStreamManagement(client);
     const echo = client.next((el) => el.name === 'presence' && el.attr('from') === jid.toString());
     sendCounted(client, x('presence', NS.CLIENT));
@@ -650,8 +730,12 @@ async function loginWebSocket(user: string): Promise<WebUser> {
   }
 }
 
+function webSocketUrl(): string {
+  return `wss://127.0.0.1:${mapped(deployment.frontends, 443, 'the client')}/xmpp-websocket`;
+}
+
 /** Sends a GET through HAProxy's HTTPS frontend, with the domain's certificate checked. */
-function fetchThroughHaproxy(urlPath: string): Promise<{ status: number; type: string; body: string }> {
+function fetchThroughHaproxy(urlPath: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
     const options = {
       host: '127.0.0.1',
@@ -659,7 +743,7 @@ function fetchThroughHaproxy(urlPath: string): Promise<{ status: number; type: s
       path: urlPath,
       ca: deployment.certificate,
       servername: deployment.domain,
-      headers: { host: deployment.domain },
+      headers: { host: deployment.domain, ...headers },
     };
     const request = httpsGet(options, (response) => {
       let body = '';
@@ -736,6 +820,30 @@ describe.skipIf(!runCluster)('three nodes behind HAProxy, as the page configures
     // HAProxy reaches the node over TLS, so the node returns a wss:// address.
     const hostMeta = await fetchThroughHaproxy('/.well-known/host-meta.json');
     expect(JSON.parse(hostMeta.body)).toEqual({ links: expect.arrayContaining([{ rel: 'urn:xmpp:alt-connections:websocket', href: `wss://${deployment.domain}/xmpp-websocket` }]) });
+  }, 30_000);
+
+  it("reports each client's own address, which HAProxy passes on", async () => {
+    // The nodes require a PROXY header from 127.0.0.1, HAProxy's address here, so every login
+    // through HAProxy shows that it sends one. These clients connect from other loopback addresses.
+    const tls = await DirectTlsClient.open(mapped(deployment.frontends, 5223, 'the client'), '127.0.0.2');
+    const websocket = await WebSocketClient.open(webSocketUrl(), '127.0.0.3');
+    try {
+      const overTls = (await bindWithPlain(tls, 'erin')).toString();
+      const overWebSocket = (await bindWithPlain(websocket, 'erin')).toString();
+      const readAddresses = async () => {
+        const response = await fetchThroughHaproxy('/api/v1/sessions?username=erin', { authorization: `Bearer ${deployment.apiToken}` });
+        if (response.status !== 200) throw new Error(`GET /api/v1/sessions answered ${response.status}: ${response.body}`);
+        const items = JSON.parse(response.body).items as { jid: string; ip: string }[];
+        return Object.fromEntries(items.map((item) => [item.jid, item.ip]));
+      };
+      // A session on another node reaches the view of the node serving the request through Redis.
+      const addresses = await waitFor(readAddresses, (seen) => overTls in seen && overWebSocket in seen, 5000, 'the admin API did not list both sessions');
+      expect(addresses[overTls]).toBe('127.0.0.2');
+      expect(addresses[overWebSocket]).toBe('127.0.0.3');
+    } finally {
+      tls.close();
+      websocket.close();
+    }
   }, 30_000);
 
   it('drains a node as the upgrade steps do', async () => {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Type, type Static, type TSchema, type TObject } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseToml } from 'smol-toml';
+import { addressRangeError } from './net/trusted-proxies.js';
 
 const Port = (value: number, description: string) =>
   Type.Union([Type.Literal(false), Type.Integer({ minimum: 0, maximum: 65535 })], {
@@ -24,6 +25,21 @@ export const ConfigSchema = Type.Object(
         component_host: Type.String({ default: '127.0.0.1', description: 'address the external component listener (XEP-0114) binds to' }),
         component_port: Port(5347, 'external component port (XEP-0114), opened only when [[components]] are configured'),
         s2s_port: Port(5269, 'server-to-server port (STARTTLS, and direct TLS of XEP-0368 on the same port), opened only when [s2s] enabled is true'),
+        proxy_protocol_from: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            'addresses or CIDR ranges of load balancers that send the PROXY protocol (v1 or v2) on the two client ports; a connection from one must start with a PROXY header, whose client address then counts; empty turns the PROXY protocol off',
+        }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    http: Type.Object(
+      {
+        trusted_proxies: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            'addresses or CIDR ranges of reverse proxies whose X-Forwarded-For header the HTTP and HTTPS listeners believe: the client is the right-most address not listed (X-Forwarded-Proto and X-Forwarded-Host from them count too); empty ignores these headers',
+        }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -444,7 +460,17 @@ export function validateConfig(raw: Record<string, unknown>, file?: string, from
     throw new ConfigError(`invalid configuration in ${source}: cluster.expiry_ms must be at least twice cluster.heartbeat_ms, so that one late heartbeat does not end a node`);
   }
   checkComponents(config, source);
+  checkAddressRanges({ 'listen.proxy_protocol_from': config.listen.proxy_protocol_from, 'http.trusted_proxies': config.http.trusted_proxies }, source);
   return config;
+}
+
+function checkAddressRanges(lists: Record<string, string[]>, source: string): void {
+  for (const [key, entries] of Object.entries(lists)) {
+    for (const [index, entry] of entries.entries()) {
+      const error = addressRangeError(entry);
+      if (error) throw new ConfigError(`invalid configuration in ${source}: ${key}.${index} = ${JSON.stringify(entry)} is ${error}`);
+    }
+  }
 }
 
 /** The domain of anonymous users: `[anonymous] domain`, or anon.DOMAIN when it is empty. */

@@ -1,6 +1,4 @@
-import { createServer as createTcpServer, type Server as NetServer } from 'node:net';
-import { createServer as createTlsServer } from 'node:tls';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { type Element, NS, StreamError, x } from '@parley/xmpp';
@@ -13,7 +11,7 @@ import { Router } from '../router/router.js';
 import { SessionRegistry } from '../router/sessions.js';
 import { loadCertificate, secureContextFor } from '../net/certificates.js';
 import { createHttpServer } from '../net/http.js';
-import { TcpTransport } from '../net/tcp-transport.js';
+import { createDirectTlsListener, createStartTlsListener } from '../net/c2s-listeners.js';
 import { ComponentService } from '../component/service.js';
 import { attachWebhooks, webhooksOf } from '../webhooks/index.js';
 import { replayOutbox } from '../provisioning/outbox.js';
@@ -135,19 +133,12 @@ export class XmppServer implements ServerContext {
     const { listen } = this.config;
     const certificate = loadCertificate(this.config, this.log);
     const secureContext = secureContextFor(certificate);
-    const maxStanzaBytes = this.config.sessions.max_stanza_bytes;
 
     if (listen.c2s_port !== false) {
-      const server = createTcpServer((socket) => new ClientSession(this, new TcpTransport(socket, secureContext, maxStanzaBytes)));
-      this.addresses.c2s = await this.listenNet(server, listen.c2s_port, 'c2s');
+      this.addresses.c2s = await this.listenNet(createStartTlsListener(this, secureContext), listen.c2s_port, 'c2s');
     }
     if (listen.c2s_tls_port !== false) {
-      // tls.createServer ignores a `secureContext` option, so the key material goes in directly.
-      const tlsOptions = { cert: certificate.cert, key: certificate.key, minVersion: 'TLSv1.2' as const, ALPNProtocols: ['xmpp-client'] };
-      const server = createTlsServer(tlsOptions, (socket) => {
-        new ClientSession(this, new TcpTransport(socket, undefined, maxStanzaBytes));
-      });
-      this.addresses.c2sTls = await this.listenNet(server, listen.c2s_tls_port, 'c2s direct TLS');
+      this.addresses.c2sTls = await this.listenNet(createDirectTlsListener(this, certificate, secureContext), listen.c2s_tls_port, 'c2s direct TLS');
     }
     if (listen.http_port !== false) this.addresses.http = await this.listenHttp(undefined, listen.http_port);
     if (listen.https_port !== false) this.addresses.https = await this.listenHttp(certificate, listen.https_port);

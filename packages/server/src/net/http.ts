@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
@@ -13,15 +12,19 @@ import { BOSH_PATH, registerBosh } from './bosh/endpoint.js';
 import { registerWebClient } from './web-client.js';
 import { registerAdminApi } from '../admin/plugin.js';
 import { registerUploadRoutes } from './upload-http.js';
+import { TrustedProxies, clientAddress } from './trusted-proxies.js';
 
 const WEBSOCKET_PATH = '/xmpp-websocket';
 const XRD_NS = 'http://docs.oasis-open.org/ns/xri/xrd-1.0';
 
 /** Builds the HTTP or HTTPS server: XMPP over WebSocket, host-meta discovery and health. */
 export async function createHttpServer(server: ServerContext, tls: CertificatePair | undefined): Promise<FastifyInstance> {
+  const trusted = new TrustedProxies(server.config.http.trusted_proxies);
   const app = Fastify({
     // Per-request lines would flood the log; the HTTP layer reports warnings and errors only.
     loggerInstance: server.log.child({ component: tls ? 'https' : 'http' }, { level: 'warn' }) as FastifyBaseLogger,
+    // Fastify then takes request.ip from X-Forwarded-For, right to left, while the address is listed.
+    trustProxy: trusted.empty ? false : (address: string) => trusted.includes(address),
     ...(tls ? { https: { cert: tls.cert, key: tls.key, minVersion: 'TLSv1.2' as const } } : {}),
   });
   const maxPayload = server.config.sessions.max_stanza_bytes * 2;
@@ -30,7 +33,7 @@ export async function createHttpServer(server: ServerContext, tls: CertificatePa
   });
 
   app.get(WEBSOCKET_PATH, { websocket: true }, (socket: WebSocket, request: FastifyRequest) => {
-    acceptWebSocket(server, socket, request.raw);
+    acceptWebSocket(server, socket, request);
   });
   app.get('/.well-known/host-meta', async (request, reply) => {
     reply.header('Access-Control-Allow-Origin', '*').type('application/xrd+xml');
@@ -51,15 +54,15 @@ export async function createHttpServer(server: ServerContext, tls: CertificatePa
   return app;
 }
 
-function acceptWebSocket(server: ServerContext, socket: WebSocket, request: IncomingMessage): void {
+function acceptWebSocket(server: ServerContext, socket: WebSocket, request: FastifyRequest): void {
   if (socket.protocol !== 'xmpp') {
     // RFC 7395 section 3.2: the client must offer the "xmpp" subprotocol.
     socket.close(1002, 'the xmpp subprotocol is required');
     return;
   }
-  const tlsSocket = request.socket instanceof TLSSocket ? request.socket : undefined;
-  const address = request.socket.remoteAddress ?? 'unknown';
-  new ClientSession(server, new WebSocketTransport(socket, address, tlsSocket, server.config.sessions.max_stanza_bytes));
+  // TODO: X-Forwarded-Proto from a trusted proxy makes BOSH secure (request.protocol) but not a WebSocket, which needs TLS to this node.
+  const tlsSocket = request.raw.socket instanceof TLSSocket ? request.raw.socket : undefined;
+  new ClientSession(server, new WebSocketTransport(socket, clientAddress(request), tlsSocket, server.config.sessions.max_stanza_bytes));
 }
 
 /** Lists the connection methods of XEP-0156: WebSocket, and BOSH when it is enabled. */

@@ -23,13 +23,15 @@ export class TcpTransport implements Transport {
   private tlsStarted: boolean;
   private ended = false;
 
+  /** `remoteAddress` is the client's address from a PROXY header, when a trusted balancer sent one. */
   constructor(
     socket: Socket,
     private readonly secureContext: SecureContext | undefined,
     maxStanzaBytes: number,
+    remoteAddress = socket.remoteAddress ?? 'unknown',
   ) {
     this.socket = socket;
-    this.remoteAddress = socket.remoteAddress ?? 'unknown';
+    this.remoteAddress = remoteAddress;
     this.loopback = isLoopbackAddress(this.remoteAddress);
     this.tlsStarted = socket instanceof TLSSocket;
     this.parser = new StreamParser(
@@ -43,6 +45,8 @@ export class TcpTransport implements Transport {
     );
     socket.setNoDelay(true);
     this.listen(socket);
+    // A socket whose PROXY header was read comes paused, with the client's first bytes put back.
+    socket.resume();
   }
 
   get secure(): boolean {

@@ -8,6 +8,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import type { ServerContext } from '../../core/context.js';
 import { RegistrationError, type RegistrationRefusal, registrationOf } from '../../modules/register/registration.js';
 import { isLoopbackAddress } from '../../net/addresses.js';
+import { clientAddress } from '../../net/trusted-proxies.js';
 import type { RouteSchema } from '../openapi.js';
 import { ApiProblem } from '../problem.js';
 
@@ -69,7 +70,7 @@ export async function registrationRoutes(app: FastifyInstance, opts: { server: S
         // The same order as in-band registration: the policy, then the channel.
         registration.checkOpen();
         checkChannel(opts.server, request);
-        const created = await registration.register({ username, password, token, ip: request.ip, via: 'http' });
+        const created = await registration.register({ username, password, token, ip: clientAddress(request), via: 'http' });
         return reply.code(201).send({ username: created, jid: `${created}@${opts.server.config.domain}` });
       } catch (err) {
         if (err instanceof RegistrationError) throw toProblem(err);
@@ -87,7 +88,7 @@ export async function registrationRoutes(app: FastifyInstance, opts: { server: S
 function checkChannel(server: ServerContext, request: FastifyRequest): void {
   const { tls } = server.config;
   if (!tls.require_for_auth || request.protocol === 'https') return;
-  if (tls.allow_plaintext_on_loopback && isLoopbackAddress(request.socket.remoteAddress ?? '')) return;
+  if (tls.allow_plaintext_on_loopback && isLoopbackAddress(clientAddress(request))) return;
   throw new ApiProblem(403, 'HTTPS required', 'Registration sends a password, so it requires HTTPS; use the HTTPS listener.');
 }
 

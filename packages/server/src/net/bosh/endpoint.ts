@@ -5,6 +5,7 @@ import type { ServerContext } from '../../core/context.js';
 import { ClientSession } from '../../c2s/session.js';
 import { type BoshCondition, BoshError, integerAttr, parseBody, terminateBody } from './body.js';
 import { BoshSession } from './session.js';
+import { clientAddress } from '../trusted-proxies.js';
 
 export const BOSH_PATH = '/http-bind';
 
@@ -76,7 +77,7 @@ function createSession(server: ServerContext, sessions: Map<string, BoshSession>
   const session = new BoshSession({
     sid: randomBytes(18).toString('base64url'),
     domain,
-    remoteAddress: request.socket.remoteAddress ?? 'unknown',
+    remoteAddress: clientAddress(request),
     secure: request.protocol === 'https',
     waitS: Math.max(1, Math.min(wait, bosh.max_wait_s)),
     hold: Math.min(hold, bosh.max_hold),
