@@ -1,36 +1,16 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient } from './support/client.js';
-import { startCluster, type TestCluster } from './support/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useTestCluster } from './support/cluster.js';
 
 const WAIT_MS = 5000;
 
-let cluster: TestCluster;
-let clients: TestClient[] = [];
-
-beforeAll(async () => {
-  cluster = await startCluster(2, ['alice', 'bob', 'carol'], { http: true });
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-}, 30_000);
-
-afterEach(async () => {
-  for (const client of clients) client.kill();
-  clients = [];
-});
-
-async function connect(node: number, user: string, resource: string): Promise<TestClient> {
-  const client = await TestClient.connect(cluster.nodes[node]!.target, { username: user, password: `${user}-pass`, transport: 'plain', resource, presence: true });
-  clients.push(client);
-  return client;
-}
+const env = useTestCluster(2, ['alice', 'bob', 'carol'], { http: true });
+const connect = (node: number, user: string, resource: string) => env.connect(node, user, { resource });
 
 /** Sends an admin API request to node `node`. */
 async function api(node: number, method: string, path: string): Promise<{ status: number; body: unknown }> {
-  const response = await fetch(`http://127.0.0.1:${cluster.nodes[node]!.httpPort}/api/v1${path}`, {
+  const response = await fetch(`http://127.0.0.1:${env.cluster.nodes[node]!.httpPort}/api/v1${path}`, {
     method,
-    headers: { authorization: `Bearer ${cluster.apiToken}` },
+    headers: { authorization: `Bearer ${env.cluster.apiToken}` },
     signal: AbortSignal.timeout(WAIT_MS),
   });
   const text = await response.text();
@@ -70,12 +50,12 @@ describe('admin API in a cluster', () => {
 // Stops Redis, so it runs last.
 describe('health in a cluster', () => {
   it('fails without Redis', async () => {
-    const url = `http://127.0.0.1:${cluster.nodes[0]!.httpPort}/health`;
+    const url = `http://127.0.0.1:${env.cluster.nodes[0]!.httpPort}/health`;
     const healthy = await fetch(url, { signal: AbortSignal.timeout(WAIT_MS) });
     expect(healthy.status).toBe(200);
     expect(await healthy.json()).toMatchObject({ status: 'ok', storage: 'ok', cluster: 'ok' });
 
-    await cluster.redis.stop();
+    await env.cluster.redis.stop();
     const failing = await fetch(url, { signal: AbortSignal.timeout(WAIT_MS) });
     expect(failing.status).toBe(503);
     expect(await failing.json()).toMatchObject({ status: 'failing', storage: 'ok', cluster: 'failed' });

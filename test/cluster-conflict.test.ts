@@ -1,28 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { TestClient } from './support/client.js';
-import { startCluster, type TestCluster } from './support/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { useTestCluster } from './support/cluster.js';
 
-let cluster: TestCluster;
-let clients: TestClient[] = [];
-
-beforeAll(async () => {
-  cluster = await startCluster(2, ['greg'], { sessions: ['resource_conflict = "reject"', 'max_per_account = 2'] });
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-}, 30_000);
-
-afterEach(async () => {
-  await Promise.all(clients.map((client) => client.close()));
-  clients = [];
-});
-
-async function connect(node: number, resource: string): Promise<TestClient> {
-  const client = await TestClient.connect(cluster.nodes[node]!.target, { username: 'greg', password: 'greg-pass', transport: 'plain', resource, presence: true });
-  clients.push(client);
-  return client;
-}
+const env = useTestCluster(2, ['greg'], { sessions: ['resource_conflict = "reject"', 'max_per_account = 2'] });
+const connect = (node: number, resource: string) => env.connect(node, 'greg', { resource });
 
 describe('session policies across nodes', () => {
   it('rejects a resource bound on another node', async () => {

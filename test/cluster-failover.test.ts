@@ -1,8 +1,7 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Element, NS, x } from '../packages/xmpp/src/index.js';
 import { TestClient } from './support/client.js';
-import { TEST_EXPIRY_MS, startCluster, type TestCluster } from './support/cluster.js';
+import { TEST_EXPIRY_MS, befriend, useTestCluster } from './support/cluster.js';
 import { bodies, queryArchive } from './support/mam.js';
 
 const DOMAIN = 'example.test';
@@ -14,27 +13,8 @@ const BEFORE_KILL = 60;
 /** How long sending goes on after the kill: past the expiry of the dead node's entries. */
 const AFTER_KILL_MS = TEST_EXPIRY_MS + 1500;
 
-let cluster: TestCluster;
-let redis: Redis;
-const clients: TestClient[] = [];
-
-beforeAll(async () => {
-  cluster = await startCluster(3, ['ivy', 'henry', 'jack', 'kim']);
-  redis = new Redis(cluster.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-}, 120_000);
-
-afterAll(async () => {
-  for (const client of clients) client.kill();
-  await redis?.quit();
-  await cluster?.stop();
-}, 30_000);
-
-async function connect(node: number, user: string, presence = true): Promise<TestClient> {
-  const client = await TestClient.connect(cluster.nodes[node]!.target, { username: user, password: `${user}-pass`, transport: 'plain', presence });
-  clients.push(client);
-  return client;
-}
+const env = useTestCluster(3, ['ivy', 'henry', 'jack', 'kim']);
+const connect = (node: number, user: string) => env.connect(node, user);
 
 function chat(to: string, label: string): Element {
   return x('message', NS.CLIENT, { to, type: 'chat', id: label }, x('body', NS.CLIENT, {}, label), x('origin-id', NS_SID, { id: label }));
@@ -91,7 +71,7 @@ describe('cluster node failures', () => {
 
     ivy.send(x('enable', NS.SM, {}));
     await ivy.next((el) => el.name === 'enabled' && el.ns === NS.SM);
-    expect(await redis.hexists('parley:cluster:sessions:node-2', henry.jid.toString())).toBe(1);
+    expect(await env.redis.hexists('parley:cluster:sessions:node-2', henry.jid.toString())).toBe(1);
 
     let sent = 0;
     let killedAt = 0;
@@ -102,7 +82,7 @@ describe('cluster node failures', () => {
       sent++;
       ivy.send(chat(`henry@${DOMAIN}`, label(sent)));
       if (sent === BEFORE_KILL) {
-        await cluster.kill(2);
+        await env.cluster.kill(2);
         killedAt = sent;
         killedAtMs = Date.now();
       }
@@ -125,7 +105,7 @@ describe('cluster node failures', () => {
     await collecting;
 
     // The dead node's registry entries expire without a heartbeat.
-    expect(await redis.exists('parley:cluster:sessions:node-2')).toBe(0);
+    expect(await env.redis.exists('parley:cluster:sessions:node-2')).toBe(0);
 
     const back = await connect(1, 'henry');
     const offline = await drain(back, 1500, 15_000);
@@ -138,56 +118,46 @@ describe('cluster node failures', () => {
   }, 60_000);
 
   it('tells contacts that the dead node\'s users went offline', async () => {
-    await cluster.restart(2);
+    await env.cluster.restart(2);
     const jack = await connect(2, 'jack');
     const kim = await connect(1, 'kim');
-    for (const [from, to] of [
-      [jack, kim],
-      [kim, jack],
-    ] as const) {
-      const request = to.next((el) => el.name === 'presence' && el.attr('type') === 'subscribe', 5000);
-      from.send(x('presence', NS.CLIENT, { to: to.jid.bare().toString(), type: 'subscribe' }));
-      await request;
-      const online = from.next((el) => el.name === 'presence' && el.attr('from') === to.jid.toString() && el.attr('type') === undefined, 5000);
-      to.send(x('presence', NS.CLIENT, { to: from.jid.bare().toString(), type: 'subscribed' }));
-      await online;
-    }
+    await befriend(jack, kim);
 
     const offline = kim.next((el) => el.name === 'presence' && el.attr('from') === jack.jid.toString() && el.attr('type') === 'unavailable', TEST_EXPIRY_MS + 5000);
-    await cluster.kill(2);
+    await env.cluster.kill(2);
     await offline;
   }, 60_000);
 
   it('removes the entries a crash left when the node starts again', async () => {
-    await cluster.restart(2);
+    await env.cluster.restart(2);
     const visitor = await connect(2, 'jack');
-    expect(await redis.hexists('parley:cluster:sessions:node-2', visitor.jid.toString())).toBe(1);
-    await cluster.kill(2);
-    expect(await redis.hexists('parley:cluster:sessions:node-2', visitor.jid.toString())).toBe(1);
+    expect(await env.redis.hexists('parley:cluster:sessions:node-2', visitor.jid.toString())).toBe(1);
+    await env.cluster.kill(2);
+    expect(await env.redis.hexists('parley:cluster:sessions:node-2', visitor.jid.toString())).toBe(1);
 
-    await cluster.restart(2);
-    expect(await redis.hexists('parley:cluster:sessions:node-2', visitor.jid.toString())).toBe(0);
+    await env.cluster.restart(2);
+    expect(await env.redis.hexists('parley:cluster:sessions:node-2', visitor.jid.toString())).toBe(0);
   }, 60_000);
 
   it('removes its entries at a clean stop', async () => {
     const jack = await connect(2, 'jack');
-    expect(await redis.hexists('parley:cluster:sessions:node-2', jack.jid.toString())).toBe(1);
+    expect(await env.redis.hexists('parley:cluster:sessions:node-2', jack.jid.toString())).toBe(1);
 
-    await cluster.shutdown(2);
+    await env.cluster.shutdown(2);
     expect(await jack.streamError(5000)).toBe('system-shutdown');
-    expect(await redis.exists('parley:cluster:sessions:node-2')).toBe(0);
-    await cluster.restart(2);
+    expect(await env.redis.exists('parley:cluster:sessions:node-2')).toBe(0);
+    await env.cluster.restart(2);
   }, 60_000);
 
   it('writes its sessions again when Redis lost them', async () => {
     const kim = await connect(1, 'kim');
     const ivy = await connect(0, 'ivy');
-    await redis.del('parley:cluster:sessions:node-1');
+    await env.redis.del('parley:cluster:sessions:node-1');
 
     let found = 0;
     for (let attempt = 0; attempt < 50 && found === 0; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 100));
-      found = await redis.hexists('parley:cluster:sessions:node-1', kim.jid.toString());
+      found = await env.redis.hexists('parley:cluster:sessions:node-1', kim.jid.toString());
     }
     expect(found).toBe(1);
 

@@ -1,7 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Element, NS, x } from '../packages/xmpp/src/index.js';
-import { TestClient } from './support/client.js';
-import { startCluster, type TestCluster } from './support/cluster.js';
+import { useTestCluster } from './support/cluster.js';
 import { NS_PARLEY_INBOX, entryOf, nextPush } from './support/inbox.js';
 import { bodies, queryArchive } from './support/mam.js';
 import { marker, markableChat, stanzaIdBy } from './support/markers.js';
@@ -10,27 +9,8 @@ const DOMAIN = 'example.test';
 const WAIT_MS = 5000;
 const COUNT = 12;
 
-let cluster: TestCluster;
-let clients: TestClient[] = [];
-
-beforeAll(async () => {
-  cluster = await startCluster(3, ['alice', 'bob']);
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-}, 30_000);
-
-afterEach(async () => {
-  await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-  clients = [];
-});
-
-async function connect(node: number, user: string, resource: string): Promise<TestClient> {
-  const client = await TestClient.connect(cluster.nodes[node]!.target, { username: user, password: `${user}-pass`, transport: 'plain', resource, presence: true });
-  clients.push(client);
-  return client;
-}
+const env = useTestCluster(3, ['alice', 'bob']);
+const connect = (node: number, user: string, resource: string) => env.connect(node, user, { resource });
 
 describe('inbox, markers and archive across nodes', () => {
   it('stay exact on both sides', async () => {

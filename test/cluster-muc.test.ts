@@ -1,8 +1,7 @@
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Element, NS, x } from '../packages/xmpp/src/index.js';
 import { TestClient } from './support/client.js';
-import { startCluster, type TestCluster } from './support/cluster.js';
+import { useTestCluster } from './support/cluster.js';
 import { queryArchive } from './support/mam.js';
 import { MUC_SERVICE, createRoom, enter, enterSeen, groupchat, isGroupchat, isPresence } from './support/muc.js';
 
@@ -10,33 +9,9 @@ const USERS = ['alice', 'bob', 'carol', 'dave', 'erin'];
 const WAIT_MS = 5000;
 const LEASE_PREFIX = `parley:cluster:lease:muc:${MUC_SERVICE}/`;
 
-let cluster: TestCluster;
-let redis: Redis;
-let clients: TestClient[] = [];
+const env = useTestCluster(3, USERS);
+const connect = (node: number, user: string) => env.connect(node, user);
 let roomCounter = 0;
-
-beforeAll(async () => {
-  cluster = await startCluster(3, USERS);
-  redis = new Redis(cluster.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-  await redis.connect();
-}, 120_000);
-
-afterAll(async () => {
-  for (const client of clients) client.kill();
-  await redis?.quit();
-  await cluster?.stop();
-}, 30_000);
-
-afterEach(async () => {
-  await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-  clients = [];
-});
-
-async function connect(node: number, user: string): Promise<TestClient> {
-  const client = await TestClient.connect(cluster.nodes[node]!.target, { username: user, password: `${user}-pass`, transport: 'plain', presence: true });
-  clients.push(client);
-  return client;
-}
 
 /** Creates a persistent room from `owner` as nick `nick`; returns the room JID. */
 async function persistentRoom(owner: TestClient, nick: string): Promise<string> {
@@ -66,7 +41,7 @@ async function archivedBodies(client: TestClient, room: string): Promise<string[
 }
 
 function nodeOfLease(room: string): Promise<string | null> {
-  return redis.get(LEASE_PREFIX + room.slice(0, room.indexOf('@')));
+  return env.redis.get(LEASE_PREFIX + room.slice(0, room.indexOf('@')));
 }
 
 describe('group chat across cluster nodes', () => {
@@ -141,7 +116,7 @@ describe('a room whose node dies', () => {
     await sayTo(bob, room, 'bob', 'before', [alice, bob, carol]);
     expect(await nodeOfLease(room)).toBe('node-0');
 
-    await cluster.kill(0);
+    await env.cluster.kill(0);
     alice.kill();
     const aliceGone = [bob, carol].map((client) => client.next(isPresence(`${room}/ali`, { type: 'unavailable' }), WAIT_MS * 2));
     await sayTo(bob, room, 'bob', 'after', [bob, carol]);

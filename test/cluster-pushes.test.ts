@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Element, NS, x } from '../packages/xmpp/src/index.js';
 import { capsHash } from '../packages/server/src/modules/disco/caps.js';
 import { TestClient } from './support/client.js';
-import { startCluster, type TestCluster } from './support/cluster.js';
+import { befriend, useTestCluster } from './support/cluster.js';
 import { NS_PARLEY_INBOX, isPush } from './support/inbox.js';
 import { PUBSUB, PUBSUB_EVENT, clientInfo } from './support/pep.js';
 
@@ -14,28 +14,8 @@ const WAIT_MS = 5000;
 const QUIET_MS = 700;
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hugo'];
 
-let cluster: TestCluster;
-let clients: TestClient[] = [];
-let counter = 0;
-
-beforeAll(async () => {
-  cluster = await startCluster(3, USERS);
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-}, 30_000);
-
-afterEach(async () => {
-  await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
-  clients = [];
-});
-
-async function connect(node: number, user: string, presence = true): Promise<TestClient> {
-  const client = await TestClient.connect(cluster.nodes[node]!.target, { username: user, password: `${user}-pass`, transport: 'plain', resource: `r${++counter}`, presence });
-  clients.push(client);
-  return client;
-}
+const env = useTestCluster(3, USERS);
+const connect = (node: number, user: string) => env.connect(node, user);
 
 function bare(user: string): string {
   return `${user}@${DOMAIN}`;
@@ -43,21 +23,6 @@ function bare(user: string): string {
 
 function isIqSet(child: string, ns: string): (el: Element) => boolean {
   return (el) => el.name === 'iq' && el.attr('type') === 'set' && el.getChild(child, ns) !== undefined;
-}
-
-/** Makes `a` and `b` subscribe to each other's presence over XMPP; resolves once each got the other's presence. */
-async function befriend(a: TestClient, b: TestClient): Promise<void> {
-  for (const [from, to] of [
-    [a, b],
-    [b, a],
-  ] as const) {
-    const request = to.next((el) => el.name === 'presence' && el.attr('type') === 'subscribe', WAIT_MS);
-    from.send(x('presence', NS.CLIENT, { to: to.jid.bare().toString(), type: 'subscribe' }));
-    await request;
-    const online = from.next((el) => el.name === 'presence' && el.attr('from') === to.jid.toString() && el.attr('type') === undefined, WAIT_MS);
-    to.send(x('presence', NS.CLIENT, { to: from.jid.bare().toString(), type: 'subscribed' }));
-    await online;
-  }
 }
 
 /** Announces caps with `features` and replies to the server's disco#info query about them. */

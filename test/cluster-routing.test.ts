@@ -1,8 +1,7 @@
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type Element, NS, x } from '../packages/xmpp/src/index.js';
 import { TestClient } from './support/client.js';
-import { startCluster, type TestCluster } from './support/cluster.js';
+import { useTestCluster } from './support/cluster.js';
 
 const DOMAIN = 'example.test';
 const NS_CARBONS = 'urn:xmpp:carbons:2';
@@ -10,30 +9,9 @@ const NS_FORWARD = 'urn:xmpp:forward:0';
 const NS_TEST = 'urn:example:cluster-test';
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'greg', 'hana', 'nina'];
 
-let cluster: TestCluster;
-let clients: TestClient[] = [];
-let counter = 0;
-
-beforeAll(async () => {
-  cluster = await startCluster(3, USERS);
-}, 120_000);
-
-afterAll(async () => {
-  await cluster?.stop();
-}, 30_000);
-
-afterEach(async () => {
-  await Promise.all(clients.map((client) => client.close()));
-  clients = [];
-});
-
+const env = useTestCluster(3, USERS);
 /** Logs `user` in on node `node`, with a fresh resource unless one is given. */
-async function connect(node: number, user: string, options: { resource?: string; presence?: boolean } = {}): Promise<TestClient> {
-  const resource = options.resource ?? `r${++counter}`;
-  const client = await TestClient.connect(cluster.nodes[node]!.target, { username: user, password: `${user}-pass`, transport: 'plain', resource, ...options });
-  clients.push(client);
-  return client;
-}
+const connect = (node: number, user: string, options: { resource?: string; presence?: boolean } = {}) => env.connect(node, user, { ...options, presence: options.presence ?? false });
 
 /** Sends presence with `priority` and waits for the echo. */
 async function announce(client: TestClient, priority: number): Promise<void> {
@@ -171,8 +149,7 @@ describe('a cluster of three nodes', () => {
   it('applies the local rules when a forwarded resource is gone', async () => {
     // A stale registry entry: the event claims that node 1 has a resource of nina's, which it does not have.
     const ghost = `nina@${DOMAIN}/ghost`;
-    const redis = new Redis(cluster.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect();
+    const { redis } = env;
     const entry = { priority: 10, available: true, since: Date.now() };
     await redis.publish('parley:cluster:events', JSON.stringify({ t: 'set', node: 'node-1', jid: ghost, entry }));
     const alice = await connect(0, 'alice', { presence: true });
@@ -188,7 +165,6 @@ describe('a cluster of three nodes', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     } finally {
       await redis.publish('parley:cluster:events', JSON.stringify({ t: 'del', node: 'node-1', jid: ghost }));
-      await redis.quit();
     }
 
     const nina = await connect(2, 'nina', { presence: true });

@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { NS, x } from '../../packages/xmpp/src/index.js';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,6 +13,7 @@ import { createApiToken } from '../../packages/server/src/admin/tokens.js';
 import { testStorageOptions } from './storage.js';
 import { freePort, startRedis, stopProcess, waitForPort, type TestRedis } from './redis.js';
 import type { TestServer } from './server.js';
+import { TestClient } from './client.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = path.join(ROOT, 'packages/server/src/main.ts');
@@ -190,4 +194,67 @@ async function launch(configFile: string, node: ClusterNode): Promise<Running> {
 /** Returns the test's environment without PARLEY_ variables, which the server would read as configuration. */
 function cleanEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PARLEY_')));
+}
+
+/** A test file's cluster, with a Redis client on its Redis and clients that close after each test. */
+export interface ClusterFixture {
+  readonly cluster: TestCluster;
+  readonly redis: Redis;
+  /** Logs `user` in on node `node` (password `<user>-pass`): with initial presence unless `presence` is false, and a fresh resource unless one is given. */
+  connect(node: number, user: string, options?: { resource?: string; presence?: boolean }): Promise<TestClient>;
+}
+
+/** Starts a cluster for the test file (see `startCluster`) and stops it after the file's tests. */
+export function useTestCluster(count: number, users: string[], options: ClusterOptions = {}): ClusterFixture {
+  let cluster: TestCluster | undefined;
+  let redis: Redis | undefined;
+  let clients: TestClient[] = [];
+  let counter = 0;
+
+  beforeAll(async () => {
+    cluster = await startCluster(count, users, options);
+    redis = new Redis(cluster.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    await redis.connect();
+  }, 120_000);
+
+  afterEach(async () => {
+    await Promise.all(clients.map((client) => client.close().catch(() => client.kill())));
+    clients = [];
+  });
+
+  afterAll(async () => {
+    for (const client of clients) client.kill();
+    await redis?.quit();
+    await cluster?.stop();
+  }, 30_000);
+
+  return {
+    get cluster() {
+      return cluster!;
+    },
+    get redis() {
+      return redis!;
+    },
+    async connect(node, user, { resource, presence = true } = {}) {
+      const target = cluster!.nodes[node]!.target;
+      const client = await TestClient.connect(target, { username: user, password: `${user}-pass`, transport: 'plain', resource: resource ?? `r${++counter}`, presence });
+      clients.push(client);
+      return client;
+    },
+  };
+}
+
+/** Makes `a` and `b` subscribe to each other's presence over XMPP; resolves once each got the other's presence. */
+export async function befriend(a: TestClient, b: TestClient): Promise<void> {
+  for (const [from, to] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const request = to.next((el) => el.name === 'presence' && el.attr('type') === 'subscribe', 5000);
+    from.send(x('presence', NS.CLIENT, { to: to.jid.bare().toString(), type: 'subscribe' }));
+    await request;
+    const online = from.next((el) => el.name === 'presence' && el.attr('from') === to.jid.toString() && el.attr('type') === undefined, 5000);
+    to.send(x('presence', NS.CLIENT, { to: from.jid.bare().toString(), type: 'subscribed' }));
+    await online;
+  }
 }
