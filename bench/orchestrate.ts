@@ -47,42 +47,43 @@ export function benchAccounts(count: number): Account[] {
 
 /** Runs every scenario `plan.runs` times on the server and collects the results. */
 export async function benchmarkServer(prepared: PreparedServer, plan: BenchPlan): Promise<ServerReport> {
-  const report: ServerReport = { name: prepared.name, version: prepared.version, notes: prepared.notes, results: new Map() };
+  const report: ServerReport = { name: prepared.label ?? prepared.name, version: prepared.version, notes: prepared.notes, results: new Map() };
   const accounts = benchAccounts(Math.max(...plan.scenarios.map((scenario) => scenario.accountsNeeded(plan.settings))));
 
   await withServer(prepared, (server) => registerAccounts(server, accounts, plan));
-  const snapshot = `${prepared.stateDir}.registered`;
-  copyState(prepared.stateDir, snapshot);
+  const registered = 'registered';
+  await saveState(prepared, registered);
 
   for (const scenario of plan.scenarios) {
     const results: ScenarioResult[] = [];
     report.results.set(scenario.name, results);
-    const setup = await prepareScenario(prepared, scenario, snapshot, accounts, plan, report);
+    const setup = await prepareScenario(prepared, scenario, registered, accounts, plan, report);
     if (!setup) continue;
     for (let run = 1; run <= plan.runs; run++) {
       if (Date.now() > plan.deadline) {
         report.notes.push(`${scenario.name}: ${run - 1} of ${plan.runs} runs, because the time limit was reached`);
         break;
       }
-      plan.log(`${prepared.name}: ${scenario.name}, run ${run} of ${plan.runs}`);
-      copyState(setup.snapshot, prepared.stateDir);
+      plan.log(`${report.name}: ${scenario.name}, run ${run} of ${plan.runs}`);
       try {
+        await restoreState(prepared, setup.snapshot);
         const task = (server: RunningServer) => scenario.run({ server, pool: plan.pool, accounts, settings: plan.settings, log: plan.log, prepared: setup.data });
         results.push(await withServer(prepared, task));
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
-        plan.log(`${prepared.name}: ${scenario.name}, run ${run} failed: ${message}`);
+        plan.log(`${report.name}: ${scenario.name}, run ${run} failed: ${message}`);
         report.notes.push(`${scenario.name}, run ${run} failed and is left out: ${message}`);
       }
     }
-    if (setup.snapshot !== snapshot) rmSync(setup.snapshot, { recursive: true, force: true });
+    if (setup.snapshot !== registered) await discardState(prepared, setup.snapshot);
   }
   return report;
 }
 
 /**
- * Returns the snapshot the runs of `scenario` start from: the registered state, or for a
- * scenario with prepare() a copy of it that prepare() changed. Undefined when preparing failed.
+ * Returns the name of the snapshot the runs of `scenario` start from: the registered state,
+ * or for a scenario with prepare() a copy of it that prepare() changed. Undefined when
+ * preparing failed.
  */
 async function prepareScenario(
   prepared: PreparedServer,
@@ -93,19 +94,35 @@ async function prepareScenario(
   report: ServerReport,
 ): Promise<{ snapshot: string; data?: unknown } | undefined> {
   if (!scenario.prepare) return { snapshot: registered };
-  copyState(registered, prepared.stateDir);
+  await restoreState(prepared, registered);
   try {
     const { notes, data } = await scenario.prepare({ prepared, accounts, settings: plan.settings, log: plan.log });
     report.notes.push(...notes);
-    const snapshot = `${prepared.stateDir}.${scenario.name}`;
-    copyState(prepared.stateDir, snapshot);
-    return { snapshot, data };
+    await saveState(prepared, scenario.name);
+    return { snapshot: scenario.name, data };
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    plan.log(`${prepared.name}: preparing ${scenario.name} failed: ${message}`);
+    plan.log(`${report.name}: preparing ${scenario.name} failed: ${message}`);
     report.notes.push(`${scenario.name}: not measured, because preparing the data failed: ${message}`);
     return undefined;
   }
+}
+
+/** Saves the server's stateDir, and its database if it has one outside, as snapshot `name`. */
+async function saveState(prepared: PreparedServer, name: string): Promise<void> {
+  copyState(prepared.stateDir, `${prepared.stateDir}.${name}`);
+  await prepared.database?.save(name);
+}
+
+/** Puts the server's stateDir and database back as they were in snapshot `name`. */
+async function restoreState(prepared: PreparedServer, name: string): Promise<void> {
+  copyState(`${prepared.stateDir}.${name}`, prepared.stateDir);
+  await prepared.database?.restore(name);
+}
+
+async function discardState(prepared: PreparedServer, name: string): Promise<void> {
+  rmSync(`${prepared.stateDir}.${name}`, { recursive: true, force: true });
+  await prepared.database?.discard(name);
 }
 
 /** Replaces folder `to` with a copy of folder `from`, leaving out sockets (Parley's control socket). */

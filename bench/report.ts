@@ -6,11 +6,11 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 import type { Figure, ScenarioResult } from './scenarios/types.js';
-import type { ServerName } from './servers/types.js';
 
 /** Everything measured on one server. */
 export interface ServerReport {
-  name: ServerName;
+  /** Column heading: the server's name, or a configuration such as "2 nodes". */
+  name: string;
   version: string;
   notes: string[];
   /** Results of each run, by scenario name. */
@@ -25,9 +25,18 @@ interface Row {
   label: string;
   better: Figure['better'];
   digits: number;
-  /** Median by server; undefined where the server has no value. */
-  values: Map<ServerName, number>;
+  /** Median by column, missing where the column has no value. */
+  values: Map<string, number>;
 }
+
+/** The column the ratio column compares with the best of the others, and that column's heading. */
+export interface RatioColumn {
+  subject: string;
+  heading: string;
+}
+
+/** Parley against Prosody and ejabberd. */
+export const PEER_RATIO: RatioColumn = { subject: 'parley', heading: 'Parley ÷ best peer' };
 
 /** Returns the median of the values, or NaN for none. */
 export function median(values: number[]): number {
@@ -35,6 +44,23 @@ export function median(values: number[]): number {
   if (sorted.length === 0) return Number.NaN;
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/**
+ * Merges lists of labels into one that keeps the order of each: a label not seen yet goes
+ * right after the label that precedes it in its own list.
+ */
+function mergeOrder(lists: string[][]): string[] {
+  const merged: string[] = [];
+  for (const list of lists) {
+    let position = 0;
+    for (const label of list) {
+      const found = merged.indexOf(label);
+      if (found === -1) merged.splice(position++, 0, label);
+      else position = found + 1;
+    }
+  }
+  return merged;
 }
 
 /** Builds the rows: for each scenario and figure, the median over the runs on each server. */
@@ -53,18 +79,19 @@ function buildRows(reports: ServerReport[], scenarios: string[]): Row[] {
         byLabel.set(label, row);
       }
     }
-    rows.push(...byLabel.values());
+    const order = mergeOrder(reports.flatMap((report) => (report.results.get(scenario) ?? []).map((run) => run.figures.map((f) => f.label))));
+    rows.push(...order.map((label) => byLabel.get(label)!));
   }
   return rows;
 }
 
-/** Parley's value divided by the best peer's, or undefined when there is no peer value or no direction. */
-function ratioToBestPeer(row: Row): number | undefined {
-  const parley = row.values.get('parley');
-  const peers = [...row.values.entries()].filter(([name, value]) => name !== 'parley' && Number.isFinite(value)).map(([, value]) => value);
-  if (parley === undefined || peers.length === 0 || row.better === 'neither') return undefined;
-  const best = row.better === 'higher' ? Math.max(...peers) : Math.min(...peers);
-  return best === 0 ? undefined : parley / best;
+/** Returns the subject's value divided by the best other column's, or undefined when there is no other value or no direction. */
+function ratioToBest(row: Row, subject: string): number | undefined {
+  const value = row.values.get(subject);
+  const others = [...row.values.entries()].filter(([name, other]) => name !== subject && Number.isFinite(other)).map(([, other]) => other);
+  if (value === undefined || others.length === 0 || row.better === 'neither') return undefined;
+  const best = row.better === 'higher' ? Math.max(...others) : Math.min(...others);
+  return best === 0 ? undefined : value / best;
 }
 
 function formatNumber(value: number | undefined, digits: number): string {
@@ -72,18 +99,18 @@ function formatNumber(value: number | undefined, digits: number): string {
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
-/** Renders the Markdown table of medians. */
-export function renderTable(reports: ServerReport[], scenarios: string[]): string {
+/** Renders the Markdown table of medians, with a ratio column when `ratio.subject` and another column are there. */
+export function renderTable(reports: ServerReport[], scenarios: string[], ratio: RatioColumn = PEER_RATIO): string {
   const servers = reports.map((report) => report.name);
-  const withPeers = servers.length > 1 && servers.includes('parley');
-  const header = ['scenario', 'figure', ...servers, ...(withPeers ? ['Parley ÷ best peer', 'better'] : [])];
+  const withPeers = servers.length > 1 && servers.includes(ratio.subject);
+  const header = ['scenario', 'figure', ...servers, ...(withPeers ? [ratio.heading, 'better'] : [])];
   const lines = [`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i < 2 ? '---' : '---:')).join(' | ')} |`];
 
   for (const row of buildRows(reports, scenarios)) {
     const cells = [row.scenario, row.label, ...servers.map((name) => formatNumber(row.values.get(name), row.digits))];
     if (withPeers) {
-      const ratio = ratioToBestPeer(row);
-      cells.push(ratio === undefined ? '–' : `${ratio.toFixed(2)}`, row.better === 'neither' ? '–' : row.better);
+      const value = ratioToBest(row, ratio.subject);
+      cells.push(value === undefined ? '–' : `${value.toFixed(2)}`, row.better === 'neither' ? '–' : row.better);
     }
     lines.push(`| ${cells.join(' | ')} |`);
   }
@@ -105,18 +132,27 @@ export function renderNotes(reports: ServerReport[]): string[] {
   return notes;
 }
 
-const START_MARKER = '<!-- bench/run.ts results: start -->';
-const END_MARKER = '<!-- bench/run.ts results: end -->';
+/** HTML comments that enclose a generated part of the docs file. */
+export interface SectionMarkers {
+  start: string;
+  end: string;
+}
+
+/** The results of a run against single servers. */
+export const RESULTS_MARKERS: SectionMarkers = { start: '<!-- bench/run.ts results: start -->', end: '<!-- bench/run.ts results: end -->' };
+
+/** The results of a `--cluster` run. */
+export const CLUSTER_MARKERS: SectionMarkers = { start: '<!-- bench/run.ts --cluster results: start -->', end: '<!-- bench/run.ts --cluster results: end -->' };
 
 /**
- * Puts `section` between the result markers of the docs file, replacing what was there,
- * or appends the markers and the section at the end. Nothing outside the markers changes.
+ * Puts `section` between the markers in the docs file, replacing what was there, or
+ * appends the markers and the section at the end. Nothing outside the markers changes.
  */
-export function writeResultsSection(file: string, section: string): void {
+export function writeResultsSection(file: string, section: string, markers: SectionMarkers = RESULTS_MARKERS): void {
   const text = readFileSync(file, 'utf8');
-  const block = `${START_MARKER}\n${section.trim()}\n${END_MARKER}`;
-  const start = text.indexOf(START_MARKER);
-  const end = text.indexOf(END_MARKER);
-  const updated = start !== -1 && end > start ? text.slice(0, start) + block + text.slice(end + END_MARKER.length) : `${text.trimEnd()}\n\n${block}\n`;
+  const block = `${markers.start}\n${section.trim()}\n${markers.end}`;
+  const start = text.indexOf(markers.start);
+  const end = text.indexOf(markers.end);
+  const updated = start !== -1 && end > start ? text.slice(0, start) + block + text.slice(end + markers.end.length) : `${text.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, updated);
 }

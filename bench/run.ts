@@ -3,6 +3,7 @@
  * load generator in bench/load/ on 127.0.0.1 only, and prints one table of medians.
  *
  * Run: npx tsx bench/run.ts [--scenario logins,idle,messages,fanout,archive] [--vs prosody|ejabberd|all] [--runs N] ...
+ * With --cluster N, it compares one Parley node with N cluster nodes instead (bench/cluster.ts).
  * (`npx tsx bench/run.ts --help` lists every option.)
  */
 import { execFileSync } from 'node:child_process';
@@ -12,12 +13,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
+import { benchmarkCluster, clusterRatio } from './cluster.js';
 import { WorkerPool } from './load/pool.js';
-import { benchmarkServer, prepareServer } from './orchestrate.js';
-import { type ServerReport, renderNotes, renderTable, writeResultsSection } from './report.js';
+import { type BenchPlan, benchmarkServer, prepareServer } from './orchestrate.js';
+import { CLUSTER_MARKERS, PEER_RATIO, RESULTS_MARKERS, type ServerReport, renderNotes, renderTable, writeResultsSection } from './report.js';
 import { PLANNED_SCENARIOS, SCENARIOS, selectScenarios } from './scenarios/index.js';
 import type { BenchSettings } from './scenarios/types.js';
-import { canSetFileLimit, fileLimits, generateCertificate, terminateStartedServers } from './servers/process.js';
+import type { ParleyOptions } from './servers/parley.js';
+import { canSetFileLimit, fileLimits, generateCertificate, stopStartedServices, terminateStartedServers } from './servers/process.js';
 import type { ServerName, ServerSetup } from './servers/types.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -43,14 +46,24 @@ const OPTIONS = {
   'message-seconds': { type: 'string', default: '10', help: 'messages and fanout: measured seconds of each phase' },
   'warmup-seconds': { type: 'string', default: '2', help: 'messages and fanout: seconds before measuring starts in each phase' },
   'max-messages': { type: 'string', default: '10000000', help: 'messages and fanout: stop each phase after this many messages' },
+  'drain-seconds': {
+    type: 'string',
+    default: '120',
+    help: 'messages: after the last phase, wait at most this many seconds for the server to finish the writes it queued, and count their CPU time',
+  },
   'room-members': { type: 'string', default: '100', help: 'fanout: members of the room, each its own connection' },
   'room-senders': { type: 'string', default: '10', help: 'fanout: members that send (window: --window)' },
   'archive-messages': { type: 'string', default: '1000000', help: 'archive: messages loaded into the queried archive' },
   'archive-queries': { type: 'string', default: '50', help: 'archive: queries of each kind per run' },
   'archive-load-seconds': { type: 'string', default: '600', help: 'archive: bound on loading the archive into one server; a peer that is slower gets fewer messages' },
+  cluster: {
+    type: 'string',
+    help: 'node count (2 or more): run the messages scenario on one Parley node and on this many cluster nodes, both on a PostgreSQL started for the run, the nodes routing through a Redis started for it',
+  },
   'time-limit': { type: 'string', default: '30', help: 'minutes after which no further run starts' },
   'cpu-prof': { type: 'string', help: 'folder for a V8 CPU profile of each Parley server process (node --cpu-prof)' },
   'no-build': { type: 'boolean', default: false, help: 'skip `npm run build` before starting Parley' },
+  source: { type: 'boolean', default: false, help: 'run Parley from its TypeScript sources through tsx instead of the build, and skip the build (slower start; for tests)' },
   'write-docs': { type: 'boolean', default: false, help: 'put the table into docs/benchmarks.md' },
   keep: { type: 'boolean', default: false, help: 'keep the temporary folder with configurations, data and logs' },
   help: { type: 'boolean', default: false, help: 'print this help' },
@@ -94,12 +107,34 @@ function settingsFrom(values: Record<string, unknown>): BenchSettings {
     messageSeconds: positive(values, 'message-seconds'),
     warmupSeconds: Number(values['warmup-seconds']),
     maxMessages: positive(values, 'max-messages'),
+    drainSeconds: positive(values, 'drain-seconds'),
     roomMembers: positive(values, 'room-members'),
     roomSenders: positive(values, 'room-senders'),
     archiveMessages: positive(values, 'archive-messages'),
     archiveQueries: positive(values, 'archive-queries'),
     archiveLoadSeconds: positive(values, 'archive-load-seconds'),
   };
+}
+
+/** Exits with status 2 and a message naming the option. */
+function invalidOption(message: string): never {
+  console.error(`bench: ${message}`);
+  process.exit(2);
+}
+
+/** Returns the node count of --cluster, or undefined without it. Exits on a value that is not an integer of at least 2. */
+function clusterNodesFrom(values: Record<string, unknown>): number | undefined {
+  if (values.cluster === undefined) return undefined;
+  const nodes = Number(values.cluster);
+  if (!/^\d+$/.test(String(values.cluster)) || nodes < 2) invalidOption(`--cluster must be an integer of at least 2 (nodes), got "${String(values.cluster)}"`);
+  if (values.vs !== 'none') invalidOption(`--cluster compares Parley with itself and cannot be combined with --vs ${String(values.vs)}`);
+  if (values.scenario !== 'all' && values.scenario !== 'messages') invalidOption(`--cluster runs only the messages scenario, got --scenario ${String(values.scenario)}`);
+  return nodes;
+}
+
+function transportFrom(value: string): ServerSetup['transport'] {
+  if (value !== 'plain' && value !== 'starttls') invalidOption(`--transport must be plain or starttls, got "${value}"`);
+  return value;
 }
 
 function serversFrom(vs: string): ServerName[] {
@@ -142,18 +177,19 @@ function loadAverage(): string {
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: OPTIONS, allowPositionals: false });
   if (values.help) return printHelp();
-  const scenarios = selectScenarios(values.scenario);
+  const clusterNodes = clusterNodesFrom(values);
+  const scenarios = selectScenarios(clusterNodes === undefined ? values.scenario : 'messages');
   const settings = settingsFrom(values);
   const servers = serversFrom(values.vs);
   const runs = positive(values, 'runs');
   const workers = positive(values, 'workers');
-  if (values.transport !== 'plain' && values.transport !== 'starttls') throw new Error(`--transport must be plain or starttls, got "${values.transport}"`);
+  const transport = transportFrom(values.transport);
 
   const startedAt = new Date();
   const loadAtStart = loadAverage();
   const needed = Math.max(...scenarios.map((scenario) => scenario.accountsNeeded(settings))) + FD_HEADROOM;
   const fdLimit = fdLimitFor(needed);
-  if (servers.includes('parley') && !values['no-build']) {
+  if (servers.includes('parley') && !values['no-build'] && !values.source) {
     log('npm run build');
     execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }
@@ -166,7 +202,7 @@ async function main(): Promise<void> {
   let pool: WorkerPool | undefined;
   const stopOnSignal = () => {
     terminateStartedServers();
-    void (pool?.stop() ?? Promise.resolve()).finally(() => {
+    void Promise.allSettled([stopStartedServices(), pool?.stop()]).finally(() => {
       cleanUp();
       process.exit(130);
     });
@@ -181,9 +217,13 @@ async function main(): Promise<void> {
     const keyFile = path.join(workDir, 'key.pem');
     generateCertificate(certFile, keyFile, DOMAIN);
     pool = await WorkerPool.start({ workers, fdLimit });
-    for (const name of servers) {
-      const setup: ServerSetup = { workDir: path.join(workDir, name), domain: DOMAIN, transport: values.transport, certFile, keyFile, fdLimit };
-      reports.push(await measureServer(name, setup, { scenarios, settings, runs, pool, deadline, log }, values['cpu-prof']));
+    const plan: BenchPlan = { scenarios, settings, runs, pool, deadline, log };
+    const parley: ParleyOptions = { mode: values.source ? 'source' : 'dist', cpuProfileDir: values['cpu-prof'] && path.resolve(values['cpu-prof']) };
+    const shared = { domain: DOMAIN, transport, certFile, keyFile, fdLimit };
+    if (clusterNodes !== undefined) {
+      reports.push(...(await benchmarkCluster({ nodes: clusterNodes, setup: { ...shared, workDir }, parley, plan })));
+    } else {
+      for (const name of servers) reports.push(await measureServer(name, { ...shared, workDir: path.join(workDir, name) }, plan, parley));
     }
   } finally {
     await pool?.stop();
@@ -191,20 +231,21 @@ async function main(): Promise<void> {
   }
 
   const scenarioNames = scenarios.map((scenario) => scenario.name);
-  const table = renderTable(reports, scenarioNames);
+  const table = renderTable(reports, scenarioNames, clusterNodes === undefined ? PEER_RATIO : clusterRatio(clusterNodes));
   const notes = renderNotes(reports);
   console.log(`\n${table}\n\n${notes.map((note) => `- ${note}`).join('\n')}`);
 
   if (values['write-docs']) {
-    const section = docsSection({ startedAt, loadAtStart, runs, transport: values.transport, workers, table, notes });
-    writeResultsSection(DOCS_FILE, section);
+    const facts = { startedAt, loadAtStart, runs, transport, workers, table, notes };
+    if (clusterNodes === undefined) writeResultsSection(DOCS_FILE, docsSection(facts, '### Latest results'), RESULTS_MARKERS);
+    else writeResultsSection(DOCS_FILE, docsSection(facts, '#### Latest cluster results'), CLUSTER_MARKERS);
     log(`wrote the table to ${path.relative(REPO_ROOT, DOCS_FILE)}`);
   }
 }
 
-async function measureServer(name: ServerName, setup: ServerSetup, plan: Parameters<typeof benchmarkServer>[1], cpuProfileDir: string | undefined): Promise<ServerReport> {
+async function measureServer(name: ServerName, setup: ServerSetup, plan: BenchPlan, parley: ParleyOptions): Promise<ServerReport> {
   try {
-    const prepared = await prepareServer(name, setup, { mode: 'dist', cpuProfileDir: cpuProfileDir && path.resolve(cpuProfileDir) }, log);
+    const prepared = await prepareServer(name, setup, parley, log);
     log(`${name} ${prepared.version}`);
     return await benchmarkServer(prepared, plan);
   } catch (err) {
@@ -224,11 +265,11 @@ interface DocsFacts {
   notes: string[];
 }
 
-function docsSection(facts: DocsFacts): string {
+function docsSection(facts: DocsFacts, heading: string): string {
   const command = ['npx tsx bench/run.ts', ...process.argv.slice(2)].join(' ');
   const transport = facts.transport === 'plain' ? 'plain TCP on 127.0.0.1 (no TLS) for every server' : 'TCP with STARTTLS on 127.0.0.1 for every server';
   return [
-    '### Latest results',
+    heading,
     '',
     `Command: \`${command}\`, run on ${facts.startedAt.toISOString().slice(0, 10)} (UTC).`,
     `Machine: ${machineDescription()}. Load average (1, 5, 15 min) ${facts.loadAtStart} at the start and ${loadAverage()} at the end.`,
@@ -244,5 +285,5 @@ function docsSection(facts: DocsFacts): string {
 main().catch((err: unknown) => {
   console.error(`bench: ${err instanceof Error ? err.message : String(err)}`);
   terminateStartedServers();
-  process.exit(1);
+  void stopStartedServices().finally(() => process.exit(1));
 });

@@ -37,6 +37,8 @@ export interface MessagesTask {
   kind: 'messages';
   target: Target;
   pairs: [Account, Account][];
+  /** C2s endpoints of the members of pair i, for a cluster. Without it both members connect to `target`. */
+  pairTargets?: [Target, Target][];
   /** Messages each sender keeps in flight in the saturation phase. */
   window: number;
 }

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 
 import type { Element } from '@parley/xmpp';
 
-import { type Account, XmppConnection } from './client.js';
+import { type Account, type Target, XmppConnection } from './client.js';
 import { Histogram } from './histogram.js';
 import type { ErrorSummary, MessagePhase, MessagePhaseResult, MessagesTask, TaskContext } from './protocol.js';
 import { ErrorCollector, forEachLimited, sleep } from './util.js';
@@ -52,8 +52,9 @@ export async function runMessages(task: MessagesTask, context: TaskContext): Pro
 
 async function connectPairs(task: MessagesTask, errors: ErrorCollector): Promise<Sender[]> {
   const senders: Sender[] = [];
-  await forEachLimited(task.pairs, CONNECT_CONCURRENCY, async ([first, second]) => {
-    const connections = await Promise.allSettled([login(task, first), login(task, second)]);
+  const pairs = task.pairs.map((accounts, index) => ({ accounts, targets: task.pairTargets?.[index] ?? [task.target, task.target] }));
+  await forEachLimited(pairs, CONNECT_CONCURRENCY, async ({ accounts: [first, second], targets }) => {
+    const connections = await Promise.allSettled([login(targets[0], first), login(targets[1], second)]);
     const [a, b] = connections.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : undefined));
     for (const outcome of connections) if (outcome.status === 'rejected') errors.add(outcome.reason);
     if (!a || !b) {
@@ -69,8 +70,8 @@ async function connectPairs(task: MessagesTask, errors: ErrorCollector): Promise
   return senders;
 }
 
-function login(task: MessagesTask, account: Account): Promise<XmppConnection> {
-  return XmppConnection.login(task.target, account, true);
+function login(target: Target, account: Account): Promise<XmppConnection> {
+  return XmppConnection.login(target, account, true);
 }
 
 /**

@@ -25,6 +25,8 @@ export interface BenchSettings {
   warmupSeconds: number;
   /** messages and fanout: stops each phase after this many messages in total. */
   maxMessages: number;
+  /** messages: bound in seconds on waiting, after the last phase, until the server is idle. */
+  drainSeconds: number;
   /** fanout: members of the room, each its own connection. */
   roomMembers: number;
   /** fanout: members that send, from the first. */

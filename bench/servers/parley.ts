@@ -26,7 +26,8 @@ export async function prepareParley(setup: ServerSetup, options: ParleyOptions):
   const port = await freePort();
   mkdirSync(setup.workDir, { recursive: true });
   const configFile = path.join(setup.workDir, 'parley.toml');
-  writeFileSync(configFile, parleyConfig(setup, port));
+  const dataDir = path.join(setup.workDir, 'data');
+  writeFileSync(configFile, parleyConfig(setup, port, dataDir));
 
   return {
     name: 'parley',
@@ -36,17 +37,18 @@ export async function prepareParley(setup: ServerSetup, options: ParleyOptions):
       archiveNote(options.mode),
       'Parley: group chat on conference.<domain> with the per-occupant message rate limit raised from 5/s to 100,000/s, as the peers have none by default',
     ],
-    stateDir: path.join(setup.workDir, 'data'),
-    start: () => startParley(setup, options, configFile, port),
-    fillArchive: (content, deadline) => Promise.resolve(fillParleyArchive(path.join(setup.workDir, 'data'), { ...content, domain: setup.domain }, deadline)),
+    stateDir: dataDir,
+    start: () => startParleyProcess(setup, options, { configFile, port, logFile: path.join(setup.workDir, 'parley.log') }),
+    fillArchive: (content, deadline) => Promise.resolve(fillParleyArchive(dataDir, { ...content, domain: setup.domain }, deadline)),
   };
 }
 
-function parleyConfig(setup: ServerSetup, port: number): string {
+/** Returns the TOML configuration of a Parley process, with the TOML lines of `sections` appended. */
+export function parleyConfig(setup: ServerSetup, port: number, dataDir: string, sections: string[] = []): string {
   // TOML basic strings take JSON string escapes for these paths.
   return [
     `domain = ${JSON.stringify(setup.domain)}`,
-    `data_dir = ${JSON.stringify(path.join(setup.workDir, 'data'))}`,
+    `data_dir = ${JSON.stringify(dataDir)}`,
     '[listen]',
     'host = "127.0.0.1"',
     `c2s_port = ${port}`,
@@ -66,12 +68,13 @@ function parleyConfig(setup: ServerSetup, port: number): string {
     'message_burst = 100000',
     '[log]',
     'level = "warn"',
+    ...sections,
     '',
   ].join('\n');
 }
 
 /** Says whether the Parley that runs has the message archive, which the peers run with. */
-function archiveNote(mode: ParleyOptions['mode']): string {
+export function archiveNote(mode: ParleyOptions['mode']): string {
   const modules = mode === 'dist' ? 'packages/server/dist/modules/index.js' : 'packages/server/src/modules/index.ts';
   const file = path.join(REPO_ROOT, modules);
   const hasArchive = existsSync(file) && readFileSync(file, 'utf8').includes('./mam/index.js');
@@ -80,7 +83,7 @@ function archiveNote(mode: ParleyOptions['mode']): string {
     : 'Parley: no message archive yet, while Prosody and ejabberd archive every message; rerun when it lands';
 }
 
-function parleyVersion(): string {
+export function parleyVersion(): string {
   const { version } = JSON.parse(readFileSync(path.join(REPO_ROOT, 'packages/server/package.json'), 'utf8')) as { version: string };
   try {
     const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
@@ -90,8 +93,15 @@ function parleyVersion(): string {
   }
 }
 
-async function startParley(setup: ServerSetup, options: ParleyOptions, configFile: string, port: number): Promise<RunningServer> {
-  const logFile = path.join(setup.workDir, 'parley.log');
+/** Configuration file, c2s port and log file of one Parley process. */
+export interface ParleyProcessFiles {
+  configFile: string;
+  port: number;
+  logFile: string;
+}
+
+/** Starts one Parley process and waits until its c2s port accepts connections. */
+export async function startParleyProcess(setup: ServerSetup, options: ParleyOptions, { configFile, port, logFile }: ParleyProcessFiles): Promise<RunningServer> {
   const args = ['--import', PROBE_FILE];
   if (options.cpuProfileDir) args.push('--cpu-prof', '--cpu-prof-dir', options.cpuProfileDir);
   if (options.mode === 'source') args.push('--conditions=source', '--import', 'tsx', 'packages/server/src/main.ts');

@@ -52,6 +52,25 @@ export function terminateStartedServers(): void {
   for (const child of running) child.kill('SIGTERM');
 }
 
+/** Stop functions of the services (PostgreSQL, Redis) started for the benchmark and not stopped yet. */
+const services = new Set<() => Promise<void>>();
+
+/** Registers a service's stop function for stopStartedServices. Returns a stop function that also unregisters it. */
+export function trackService(stop: () => Promise<void>): () => Promise<void> {
+  services.add(stop);
+  return async () => {
+    services.delete(stop);
+    await stop();
+  };
+}
+
+/** Stops every service that trackService registered and that was not stopped yet, for an interrupted or failed run. */
+export async function stopStartedServices(): Promise<void> {
+  const stops = [...services];
+  services.clear();
+  await Promise.allSettled(stops.map((stop) => stop()));
+}
+
 /**
  * Starts a server process. With `fdLimit`, a shell raises the soft limit and then execs
  * the server, so the returned child's pid is the server's own.

@@ -16,7 +16,7 @@ export const STORAGE_VARIABLE = 'PARLEY_TEST_STORAGE';
 export const ADMIN_URL_VARIABLE = 'PARLEY_TEST_POSTGRES_URL';
 
 /** The database holding the migrated schema that each test database is copied from. */
-const TEMPLATE = 'parley_template';
+export const TEMPLATE = 'parley_template';
 
 /** The user the cluster runs as when the tests run as root, which PostgreSQL refuses. */
 const UNPRIVILEGED_UID = 65534;
@@ -39,13 +39,13 @@ export interface PostgresCluster {
 }
 
 /**
- * Starts a throwaway PostgreSQL cluster on 127.0.0.1 in a temporary folder, as an
- * unprivileged user when the tests run as root, with durability off for speed, and
- * creates the migrated template database.
+ * Starts a throwaway PostgreSQL cluster on 127.0.0.1 in a temporary folder under
+ * `parentDir`, as an unprivileged user when the tests run as root, with durability off for
+ * speed, and creates the migrated template database.
  */
-export async function startPostgresCluster(): Promise<PostgresCluster> {
+export async function startPostgresCluster(parentDir = tmpdir()): Promise<PostgresCluster> {
   const bin = postgresBinaries();
-  const folder = await mkdtemp(path.join(tmpdir(), 'parley-pg-'));
+  const folder = await mkdtemp(path.join(parentDir, 'parley-pg-'));
   const dataDir = path.join(folder, 'data');
   const asUser = process.getuid?.() === 0 ? unprivileged(folder) : [];
 
@@ -179,7 +179,8 @@ async function createTemplate(adminUrl: string): Promise<void> {
   await storage.close();
 }
 
-async function adminQuery(adminUrl: string, text: string): Promise<void> {
+/** Runs `text` on the database of `adminUrl` over a connection of its own. */
+export async function adminQuery(adminUrl: string, text: string): Promise<void> {
   const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
   await client.connect();
   try {

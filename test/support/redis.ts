@@ -6,6 +6,8 @@ const REDIS_SERVER = '/usr/bin/redis-server';
 /** A redis-server of the test's own on 127.0.0.1, without persistence. */
 export interface TestRedis {
   port: number;
+  /** Process id of redis-server, for reading its CPU time. */
+  pid: number;
   url: string;
   /** Stops the server (SIGTERM, then SIGKILL after 5 s) and waits for its exit. */
   stop(): Promise<void>;
@@ -38,10 +40,10 @@ export async function waitForPort(port: number, timeoutMs: number, exited?: () =
   throw new Error(`nothing listened on port ${port} within ${timeoutMs} ms`);
 }
 
-/** Starts Debian's redis-server on a free port of 127.0.0.1 with no RDB or AOF files. */
-export async function startRedis(): Promise<TestRedis> {
+/** Starts Debian's redis-server on a free port of 127.0.0.1, in working folder `dir`, with no RDB or AOF files. */
+export async function startRedis(dir = '/tmp'): Promise<TestRedis> {
   const port = await freePort();
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--dir', '/tmp'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--protected-mode', 'yes', '--dir', dir];
   const child = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'ignore', 'inherit'] });
   const exit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let exited = false;
@@ -52,7 +54,7 @@ export async function startRedis(): Promise<TestRedis> {
     child.kill('SIGKILL');
     throw err;
   }
-  return { port, url: `redis://127.0.0.1:${port}`, stop: () => stopProcess(child, exit) };
+  return { port, pid: child.pid!, url: `redis://127.0.0.1:${port}`, stop: () => stopProcess(child, exit) };
 }
 
 /** Sends SIGTERM to `child`, SIGKILL after 5 s, and waits for `exit`. */
