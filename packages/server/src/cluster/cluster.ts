@@ -128,7 +128,8 @@ export class Cluster {
 
   /** Sends carbon copies to the resources of `user` on other nodes, except the full JIDs in `exclude`. */
   async relayCarbons(direction: CarbonDirection, original: Element, user: JID, exclude: string[]): Promise<void> {
-    const nodes = new Set(this.registry.resources(user).map((resource) => resource.node));
+    const skip = new Set(exclude);
+    const nodes = new Set(this.registry.resources(user).flatMap((resource) => (skip.has(resource.jid.toString()) ? [] : [resource.node])));
     if (nodes.size > 0) await this.delivery.relayCarbons(direction, original, user, [...nodes], exclude);
   }
 

@@ -244,7 +244,8 @@ export class Router {
     this.route(reply, from, to).catch((err: unknown) => this.server.log.error({ err }, 'routing a reply failed'));
   }
 
-  private async accountExists(to: JID): Promise<boolean> {
+  /** Tells whether `to` is an account of this server: one with a session on any node answers without a query. */
+  async accountExists(to: JID): Promise<boolean> {
     if (this.server.sessions.resources(to).length > 0) return true;
     if ((this.server.cluster?.resources(to).length ?? 0) > 0) return true;
     return this.server.storage.accounts.exists(to.domain, to.local);

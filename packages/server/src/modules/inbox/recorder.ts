@@ -68,8 +68,7 @@ export class InboxRecorder {
 
   /** Records the sender's side unless the recipient has no account, in which case the router bounced the message. */
   private async recordSent(message: Recorded, side: Side, peer: JID): Promise<void> {
-    const exists = this.server.sessions.resources(peer).length > 0 || (await this.server.storage.accounts.exists(peer.domain, peer.local));
-    if (exists) await this.record(message, [side]);
+    if (await this.server.router.accountExists(peer)) await this.record(message, [side]);
   }
 
   /** Handles 'message/routed': the recipient's side of a 1:1 message. */

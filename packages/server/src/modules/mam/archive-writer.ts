@@ -92,7 +92,7 @@ export class ArchiveWriter {
 
     const recipient = to.bare();
     if (recipient.equals(own) || to.domain !== this.server.config.domain || to.local === '') return targets;
-    if (!(await this.accountExists(recipient))) return targets;
+    if (!(await this.server.router.accountExists(recipient))) return targets;
     if (await this.allows(recipient, sender)) targets.push({ owner: recipient, peer: sender });
     return targets;
   }
@@ -174,8 +174,4 @@ export class ArchiveWriter {
     });
   }
 
-  private async accountExists(account: JID): Promise<boolean> {
-    if (this.server.sessions.resources(account).length > 0) return true;
-    return this.server.storage.accounts.exists(account.domain, account.local);
-  }
 }
