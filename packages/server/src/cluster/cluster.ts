@@ -15,7 +15,7 @@ import { RemoteDelivery } from './remote-delivery.js';
 import { type Relayed, ServiceRelay, type ServiceHandler } from './service-relay.js';
 import { SessionMoves, isMoveMessage } from './session-move.js';
 
-// TODO: roster, blocking, PEP and inbox pushes to resources on other nodes.
+// TODO: push notifications (XEP-0357) for devices whose sessions are on other nodes (modules/push/triggers.ts).
 
 /** Handles an account event another node relayed; `data` is what the relaying module encoded. */
 export type AccountHandler = (user: JID, data: string) => Promise<void> | void;
