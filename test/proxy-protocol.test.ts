@@ -79,8 +79,8 @@ describe('PROXY protocol from a trusted balancer', () => {
       expect(features.getChild('starttls', NS.TLS)?.getChild('required', NS.TLS)).toBeDefined();
       expect(offeredMechanisms(features)).toEqual([]);
       connection.send(authElement('PLAIN', plainMessage('alice', PASSWORD)));
-      const refusal = await connection.next((el) => el.ns === NS.SASL || el.ns === NS.STREAM);
-      expect(saslFailureCondition(refusal) ?? refusal.toString()).toBe('encryption-required');
+      const reply = await connection.next((el) => el.ns === NS.SASL || el.ns === NS.STREAM);
+      expect(saslFailureCondition(reply) ?? reply.toString()).toBe('encryption-required');
 
       const jid = await loginOverStartTls(connection, 'alice');
       expect((await sessionAddresses()).get(jid.toString())).toBe(CLIENT);
@@ -276,9 +276,9 @@ function openFrom(from: string, port: number): Promise<Socket> {
 }
 
 /**
- * Starts a stand-in for HAProxy's `send-proxy-v2` in TCP mode: for each client it connects to
- * `target` and writes `header` together with the client's first bytes (a TLS ClientHello),
- * so that both reach the server in one segment, then relays both ways.
+ * Starts a stand-in for HAProxy's `send-proxy-v2` in TCP mode. For each client it connects to
+ * `target` and writes `header` together with the client's first bytes (a TLS ClientHello), so
+ * that both reach the server in one segment. Then it relays both ways.
  */
 async function startBalancer(target: number, header: Buffer): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();

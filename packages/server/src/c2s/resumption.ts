@@ -204,7 +204,7 @@ export interface ArrivedSession {
 }
 
 /**
- * What a `<resume/>` led to: a local session to continue, a session another cluster node
+ * The outcome of a `<resume/>`: a local session to continue, a session another cluster node
  * handed over, a `<failed/>` reply, or nothing more because a stream closed.
  */
 export type ResumeAttempt =

@@ -110,7 +110,7 @@ export class Cluster {
     return this.registry.available(bare);
   }
 
-  /** Every resource on the other nodes. */
+  /** Returns every resource on the other nodes. */
   allResources(): RemoteResource[] {
     return this.registry.all();
   }

@@ -36,7 +36,7 @@ const CLAIM_ATTEMPTS = 3;
 /**
  * Named leases in Redis: a key per name whose value is the holding node, with an expiry
  * that the holder renews. A node that dies stops renewing, so its leases lapse after
- * `ttlMs`, and another node may take one over at once when it sees the holder is gone.
+ * `ttlMs`, and another node may take one over at once when the holder's heartbeats have stopped.
  */
 export class Leases {
   constructor(

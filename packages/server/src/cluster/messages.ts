@@ -34,7 +34,7 @@ export type DeliveryMode = 'full' | 'reroute' | 'copy';
 export type NodeMessage =
   | { t: 'stanza'; xml: string; from: string; to: string; targets: string[]; mode: DeliveryMode; hops: number }
   | { t: 'carbons'; direction: 'sent' | 'received'; xml: string; user: string; exclude: string[] }
-  /** A stanza to a service that another node hosts (a MUC room); `ack` asks for a 'service-ack' to node `reply`. */
+  /** A stanza to a service that another node hosts (a MUC room); `ack` requests a 'service-ack' to node `reply`. */
   | { t: 'service'; xml: string; from: string; to: string; hops: number; ack?: string; reply?: string }
   /** The host's report that the durable writes of a 'service' stanza settled. */
   | { t: 'service-ack'; ack: string; ok: boolean }

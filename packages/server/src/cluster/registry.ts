@@ -123,7 +123,7 @@ export class ClusterRegistry {
     return expired;
   }
 
-  /** Returns the full JIDs of the resources this node knows on `node`. */
+  /** Returns the full JIDs of the resources recorded for `node`. */
   jidsOf(node: string): string[] {
     return [...(this.nodes.get(node)?.resources.keys() ?? [])];
   }
@@ -147,7 +147,7 @@ export class ClusterRegistry {
     return found;
   }
 
-  /** Every resource on the other nodes. */
+  /** Returns every resource on the other nodes. */
   all(): RemoteResource[] {
     const found: RemoteResource[] = [];
     for (const [node, view] of this.nodes) {

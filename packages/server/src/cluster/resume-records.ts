@@ -15,7 +15,7 @@ export type DigestSource = () => { digest: string; username: string }[];
  * Which node has each resumable session, in Redis: a hash per node from the SHA-256 of
  * the resumption token to the account, so that no token is stored. The hash expires after
  * `expiryMs` unless this node refreshes it every `heartbeatMs`, as the session registry
- * does; a node deletes its hash at start (what a crash left) and at a clean stop.
+ * does. A node deletes its hash at start (what a crash left) and at a clean stop.
  */
 export class ResumeRecords {
   private timer: NodeJS.Timeout | undefined;

@@ -65,7 +65,7 @@ interface Arrival {
  * Both sides of a session move. The node where the client resumes (the new node) finds the
  * holder in Redis (`ResumeRecords`) and sends 'move-request'. The holder suspends the
  * session as a local resumption does, applies the client's `h` and replies with the state
- * ('move-reply'); the session stays registered there meanwhile, and what reaches it waits
+ * ('move-reply'). The session stays registered there meanwhile, and what reaches it waits
  * in its queue. The new node continues the session on the new connection, and once its
  * registry entry is written it confirms ('move-done'). The holder then forwards what its
  * queue gained ('move-forward') and drops the session without its closing work. Until

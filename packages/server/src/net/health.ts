@@ -2,7 +2,7 @@
 import { sql } from 'kysely';
 import type { ServerContext } from '../core/context.js';
 
-/** Time each part has to answer before it counts as failed. */
+/** Time each part has to reply before it counts as failed. */
 const CHECK_TIMEOUT_MS = 2000;
 
 type PartState = 'ok' | 'failed';
@@ -15,7 +15,7 @@ export interface HealthReport {
   cluster?: PartState;
 }
 
-/** Checks that the database answers, and Redis in a cluster; a node that cannot reach one should get no new clients. */
+/** Checks that the database replies, and Redis in a cluster, because a node that cannot reach one should get no new clients. */
 export async function checkHealth(server: ServerContext): Promise<HealthReport> {
   const { cluster } = server;
   const [storage, redis] = await Promise.all([

@@ -39,8 +39,8 @@ const invalid = (reason: string): ProxyParse => ({ status: 'invalid', reason });
 
 /**
  * Parses the PROXY header at the start of `data`. `bytes` is the header's length; what follows
- * it belongs to the client. Never throws: anything that cannot become a valid header is invalid
- * as soon as that is certain, so a caller never buffers more than the header's bound.
+ * it belongs to the client. It does not throw (the tests feed it random bytes). Input that cannot
+ * become a valid header is invalid as soon as that is certain, so a caller buffers at most the header's bound.
  */
 export function parseProxyHeader(data: Buffer): ProxyParse {
   if (startsLike(data, V2_SIGNATURE)) return data.length < V2_SIGNATURE.length ? INCOMPLETE : parseV2(data);

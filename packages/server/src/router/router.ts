@@ -244,7 +244,7 @@ export class Router {
     this.route(reply, from, to).catch((err: unknown) => this.server.log.error({ err }, 'routing a reply failed'));
   }
 
-  /** Tells whether `to` is an account of this server: one with a session on any node answers without a query. */
+  /** Tells whether `to` is an account of this server; an account with a session on any node needs no query. */
   async accountExists(to: JID): Promise<boolean> {
     if (this.server.sessions.resources(to).length > 0) return true;
     if ((this.server.cluster?.resources(to).length ?? 0) > 0) return true;

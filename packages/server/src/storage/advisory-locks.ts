@@ -15,8 +15,9 @@ export async function takeAdvisoryLocks(trx: Transaction<Database>, names: strin
 
 /**
  * Returns the batch lock name of an account, for writes to its rows (archive, inbox, PEP).
- * Two batches that write rows of the same two accounts lock both first, in one order, so
- * their row locks cannot deadlock, and archive keys of one account commit in order.
+ * When every batch write to those rows names this lock, two batches that write rows of the same
+ * two accounts lock both first, in one order, so their row locks cannot deadlock, and archive
+ * keys of one account commit in order.
  */
 export function accountLock(host: string, username: string): string {
   return `account:${host}/${username}`;

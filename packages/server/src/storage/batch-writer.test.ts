@@ -163,10 +163,10 @@ describe.runIf(testsUsePostgres())('BatchWriter locks on PostgreSQL', () => {
     const other = await openTestStorage(join(dir, 'parley.db'));
     try {
       let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
+      const gate = new Promise<void>((resolve) => (release = resolve));
       const first = storage.batch.write(async (trx) => {
         await insert('first')(trx);
-        await held;
+        await gate;
       }, { locks: ['archive:shared'] });
       for (let attempt = 0; attempt < 100 && (await advisoryLocksHeld(other.db)) === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
 
@@ -227,8 +227,8 @@ describe.runIf(testsUsePostgres())('BatchWriter locks on PostgreSQL', () => {
     const other = await openTestStorage(join(dir, 'parley.db'));
     try {
       let release!: () => void;
-      const held = new Promise<void>((resolve) => (release = resolve));
-      const first = storage.batch.write(async () => held, { locks: ['archive:one'] });
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const first = storage.batch.write(async () => gate, { locks: ['archive:one'] });
       for (let attempt = 0; attempt < 100 && (await advisoryLocksHeld(other.db)) === 0; attempt++) await new Promise((resolve) => setTimeout(resolve, 20));
 
       await other.batch.write(insert('other'), { locks: ['archive:two'] });

@@ -33,7 +33,7 @@ export class InboxPushes {
     return this.server.sessions.resources(owner).some((session) => this.subscribed.has(session));
   }
 
-  /** Sends `entry` to every subscribed session of `owner`, on this node and the others; an entry without a message is not listed, so it is not pushed. */
+  /** Sends `entry` to every subscribed session of `owner`, on this node and the others. An entry without a message is not listed, so it is not pushed. */
   push(owner: JID, entry: InboxEntry): void {
     if (entry.lastStanzaId === null) return;
     this.pushLocal(owner, entry);

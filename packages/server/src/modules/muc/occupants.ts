@@ -5,7 +5,7 @@ import type { Occupant, Role } from './types.js';
 export class OccupantList {
   private readonly byNick = new Map<string, Occupant>();
   private readonly bySession = new Map<string, Occupant>();
-  /** Counts changes to the list and to its occupants' roles and presence, so that a copy knows when it is stale. */
+  /** Counts changes to the list and to its occupants' roles and presence, so that a saved copy can be checked for staleness. */
   version = 0;
 
   get size(): number {

@@ -10,7 +10,7 @@ import type { Cluster } from '../../cluster/cluster.js';
 import { encodeOccupants, restoreOccupants } from './occupant-snapshot.js';
 import type { OccupantList } from './occupants.js';
 
-/** The rooms of this node, as the placement sees them. */
+/** The rooms of this node, as far as the placement needs them. */
 export interface PlacedRooms {
   /** Tells whether the room is in memory, loading or being created. */
   inUse(name: string): boolean;

@@ -88,7 +88,7 @@ export class PepService {
    * available resource of the owner and of the contacts the node's access model allows,
    * whose client announced `node+notify` (XEP-0163 sections 4.2 and 4.3). `build` makes
    * the `<event/>` content for one recipient. Resolves once the recipients are chosen, so
-   * that a session that comes online after the caller replied is not among them; delivery
+   * that a session that comes online after the caller replied is not among them. Delivery
    * runs later, because it may wait for a client's caps.
    */
   async notify(owner: JID, node: PepNode, build: () => Element, replyTo?: string): Promise<void> {

@@ -1,14 +1,14 @@
-/** Presence of the sessions of a cluster node that died: nobody else will say they went offline. */
+/** Unavailable presence for the sessions of a cluster node that died, which cannot send it itself. */
 import { JID } from '@parley/xmpp';
 import type { ServerContext } from '../../core/context.js';
 import { sharedContactsOf } from '../roster/overlay.js';
 import { presenceOfType } from './stanzas.js';
 
 /**
- * Sends unavailable presence from each lost session (RFC 6121 4.5.2 has the server do this
- * when a session ends without it) to the available sessions on this node of its account and
- * of the subscribers and shared contacts of its account. Each node tells its own sessions,
- * so no one gets it twice. A node that stops cleanly sent it already and leaves no sessions.
+ * Sends unavailable presence from each lost session to the available sessions on this node
+ * of its account, its subscribers and its shared contacts (RFC 6121 4.5.2 has the server do
+ * this when a session ends without it). Each node covers its own sessions, so no one gets it
+ * twice. A node that stops cleanly has sent it already and leaves no sessions.
  */
 export async function announceLostSessions(server: ServerContext, lost: JID[]): Promise<void> {
   for (const jid of lost) {
