@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
+import { pooledRandomBytes } from '../core/random.js';
 import type { ChannelBinding } from './channel-binding.js';
 import { digestLength, digestName, hmac, MIN_ITERATIONS, SALT_BYTES } from './credentials.js';
 import type { ScramCredential, ScramHash } from './credentials.js';
@@ -145,7 +146,7 @@ export class ScramServer implements SaslMechanism {
     const knownUser = stored !== null && stored.hash === this.options.hash;
     const credential = knownUser ? stored : this.unknownUserCredential(username);
 
-    const nonce = clientNonce + (this.options.serverNonce ?? randomBytes(this.options.serverNonceBytes ?? 24).toString('base64'));
+    const nonce = clientNonce + (this.options.serverNonce ?? pooledRandomBytes(this.options.serverNonceBytes ?? 24).toString('base64'));
     const serverFirst = `r=${nonce},s=${credential.salt.toString('base64')},i=${credential.iterations}`;
     this.exchange = {
       clientFirstBare: header.bare,

@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { Element, JID, JidError, NS, StanzaError, StreamError, errorReply, jid, x } from '@parley/xmpp';
+import { randomId } from '../core/random.js';
 import type { ClientSession } from './session.js';
 
 /**
@@ -74,5 +74,5 @@ export function claimResource(session: ClientSession, requested: JID): JID | Sta
 }
 
 export function generateResource(): string {
-  return `parley-${randomBytes(6).toString('base64url')}`;
+  return `parley-${randomId(6)}`;
 }

@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import type { Logger } from 'pino';
 import { Element, JID, NS, StanzaError, StreamError, XmlParseError, errorReply, x } from '@parley/xmpp';
+import { randomId } from '../core/random.js';
+import { LazyLog, type SessionLog } from './session-log.js';
 import type { ServerContext } from '../core/context.js';
 import type { Transport } from './transport.js';
 import { SaslNegotiation } from './sasl.js';
@@ -35,8 +35,8 @@ function isStanza(element: Element): boolean {
  * hibernates, and a new connection of the same account can take its place.
  */
 export class ClientSession {
-  readonly id = randomBytes(9).toString('base64url');
-  log: Logger;
+  readonly id = randomId(9);
+  log: SessionLog;
   state: SessionState = 'opening';
 
   username: string | undefined;
@@ -87,7 +87,7 @@ export class ClientSession {
     this.ended = new Promise((resolve) => {
       this.markEnded = resolve;
     });
-    this.log = server.log.child({ session: this.id, transport: transport.kind, ip: transport.remoteAddress });
+    this.log = new LazyLog(server.log, { session: this.id, transport: transport.kind, ip: transport.remoteAddress });
     this.sasl = new SaslNegotiation(this);
     this.sasl2 = new Sasl2Negotiation(this);
     const limits = server.config.sessions;
@@ -256,7 +256,7 @@ export class ClientSession {
 
   private openStream(lang: string | undefined): void {
     this.streamOpen = true;
-    this.transport.openStream({ id: randomBytes(12).toString('base64url'), from: this.host, version: '1.0', 'xml:lang': lang ?? 'en' });
+    this.transport.openStream({ id: randomId(12), from: this.host, version: '1.0', 'xml:lang': lang ?? 'en' });
   }
 
   private sendFeatures(): void {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { Element, JID, StanzaError, errorReply, x } from '@parley/xmpp';
 import type { ClientSession } from '../c2s/session.js';
+import type { SessionLog } from '../c2s/session-log.js';
 import type { ServerContext } from '../core/context.js';
 import type { OutboundEvent, ServerEvents, StanzaEvent } from '../core/events.js';
 
@@ -182,7 +183,7 @@ export class Router {
    * Fires an event that follows a delivery: the stanza is already on its way, so a failing
    * handler is logged instead of turning into an error reply to the sender.
    */
-  private async notify<K extends 'message/sent' | 'message/routed'>(name: K, event: ServerEvents[K], log: Logger): Promise<void> {
+  private async notify<K extends 'message/sent' | 'message/routed'>(name: K, event: ServerEvents[K], log: Logger | SessionLog): Promise<void> {
     try {
       await this.server.hooks.fire(name, event);
     } catch (err) {

@@ -1,6 +1,6 @@
 /** Unique and stable stanza ids (XEP-0359): the archive ids the server assigns, and the client's origin-id. */
-import { randomBytes } from 'node:crypto';
 import { type Element, JID, NS, x } from '@parley/xmpp';
+import { pooledRandomBytes } from '../../core/random.js';
 
 /** Crockford's base32 alphabet in lower case: digits sort before letters, so fixed-width strings sort like numbers. */
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
@@ -65,7 +65,7 @@ function encodeBase32(value: bigint, width: number): string {
 }
 
 function randomChars(count: number): string {
-  const bytes = randomBytes(count);
+  const bytes = pooledRandomBytes(count);
   let text = '';
   for (const byte of bytes) text += ALPHABET[byte & 31]!;
   return text;
