@@ -20,6 +20,8 @@ const MDS_OPTIONS = {
   'pubsub#access_model': 'whitelist',
 };
 const QUIET_MS = 300;
+/** Read moves fired back to back, faster than the server publishes them. */
+const BURST = 20;
 
 let server: TestServer;
 let clients: TestClient[] = [];
@@ -125,6 +127,26 @@ describe('positions from chat markers', () => {
     await a1.ping();
     await a2.nothing(isEvent(ALICE, NS_MDS), QUIET_MS);
     expect(await storedPosition(a1, BOB)).toEqual({ id: newer, by: ALICE });
+  });
+});
+
+describe('positions in a fast conversation', () => {
+  it('fast read moves publish the newest once', async () => {
+    const a1 = await device('alice', 'a1');
+    const a2 = await device('alice', 'a2', NOTIFY);
+    const b1 = await device('bob', 'b1');
+    const ids: string[] = [];
+    for (let i = 0; i < BURST; i++) ids.push(await bobWrites(b1, a1, `burst-${i}`));
+
+    // As the inbox fires them when each reply in a busy chat clears what came before it.
+    const owner = a1.jid.bare();
+    const conversation = b1.jid.bare();
+    const fired = ids.map((stanzaId) => server.server.hooks.fire('inbox/read', { owner, conversation, stanzaId }));
+    await Promise.all(fired);
+
+    expect(notifiedPosition(await a2.next(isEvent(ALICE, NS_MDS), 3000)).id).toBe(ids.at(-1));
+    await a2.nothing(isEvent(ALICE, NS_MDS), QUIET_MS);
+    expect(await storedPosition(a1, BOB)).toEqual({ id: ids.at(-1), by: ALICE });
   });
 });
 

@@ -92,7 +92,31 @@ export function syncDisplayed(ctx: ModuleContext, service: PepService): void {
 
   // One owner's positions are published one at a time, so that a slower earlier publish cannot overwrite a later position.
   const queue = new KeyedQueue();
-  ctx.on('inbox/read', ({ owner, conversation, stanzaId }) =>
-    queue.run(owner.bare().toString(), () => publishPosition(service, owner.bare(), conversation.bare(), stanzaId)),
-  );
+  const waiting = new Map<string, WaitingPublish>();
+  ctx.on('inbox/read', ({ owner, conversation, stanzaId }) => {
+    const account = owner.bare();
+    const peer = conversation.bare();
+    const key = `${account.toString()} ${peer.toString()}`;
+
+    // Each reply in a busy chat moves the position: a publish still waiting takes the newest one instead of queueing another.
+    const queued = waiting.get(key);
+    if (queued) {
+      queued.stanzaId = stanzaId;
+      return queued.published;
+    }
+
+    const publish: WaitingPublish = { stanzaId, published: Promise.resolve() };
+    publish.published = queue.run(account.toString(), () => {
+      waiting.delete(key);
+      return publishPosition(service, account, peer, publish.stanzaId);
+    });
+    waiting.set(key, publish);
+    return publish.published;
+  });
+}
+
+/** A publish of a position queued behind the owner's earlier ones, with the newest position asked for. */
+interface WaitingPublish {
+  stanzaId: string;
+  published: Promise<void>;
 }
