@@ -45,6 +45,27 @@ describe('stanza rate limit', () => {
   });
 });
 
+describe('storage back-pressure', () => {
+  it('stops reading while the writer is congested', async () => {
+    const alice = await TestClient.connect(server, { username: 'alice', password: PASSWORD });
+    const { batch } = server.server.storage;
+
+    // One write that holds its batch open, then enough small ones to congest the queue behind it.
+    let release = () => {};
+    const blocking = batch.write(() => new Promise<void>((resolve) => (release = resolve)));
+    const queued: Promise<unknown>[] = [];
+    while (!batch.congested) queued.push(batch.write(async () => undefined));
+
+    const reply = alice.ping();
+    await alice.nothing((el) => el.name === 'iq', 300);
+    release();
+    expect((await reply).attr('type')).toBe('result');
+    await Promise.all([blocking, ...queued]);
+    expect(batch.congested).toBe(false);
+    await alice.close();
+  });
+});
+
 describe('auth timeout', () => {
   it('closes an idle unauthenticated connection with connection-timeout', async () => {
     const connection = await RawConnection.tcp(server.c2sPort);

@@ -440,6 +440,7 @@ export class ClientSession {
     this.currentWrites = writes;
     try {
       await this.rateLimit();
+      await this.waitForStorage();
       const stanza = this.stampSender(element);
       if (stanza) await this.server.router.fromClient(this, stanza);
     } finally {
@@ -488,6 +489,15 @@ export class ClientSession {
     if (waitMs <= 0) return;
     this.pauseReading();
     await new Promise((resolve) => setTimeout(resolve, waitMs));
+    this.resumeReading();
+  }
+
+  /** Stops reading while the batch writer is far behind the disk, so that fast senders cannot queue writes without bound. */
+  private async waitForStorage(): Promise<void> {
+    const { batch } = this.server.storage;
+    if (!batch.congested) return;
+    this.pauseReading();
+    await batch.relieved();
     this.resumeReading();
   }
 

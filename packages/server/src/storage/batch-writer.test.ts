@@ -146,6 +146,34 @@ describe('BatchWriter', () => {
     expect(await stored()).toEqual(['a', 'b']);
   });
 
+  it('reports congestion until one batch is left', async () => {
+    // The first two start a batch at once; the queue then holds c, d and e.
+    const writer = new BatchWriter(storage.db, { maxBatch: 2, congestedAt: 4 });
+    const first = ['a', 'b', 'c', 'd', 'e'].map((value) => writer.write(insert(value)));
+    expect(writer.congested).toBe(false);
+
+    const sixth = writer.write(insert('f'));
+    expect(writer.congested).toBe(true);
+    let relievedWith = -1;
+    const relieved = writer.relieved().then(() => (relievedWith = writer.pending));
+
+    await Promise.all([...first, sixth, relieved]);
+    expect(relievedWith).toBeLessThanOrEqual(2);
+    expect(writer.congested).toBe(false);
+    expect(await stored()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('relieves waiters on close', async () => {
+    const writer = new BatchWriter(storage.db, { maxBatch: 1, congestedAt: 2 });
+    const writes = ['a', 'b', 'c'].map((value) => writer.write(insert(value)));
+    expect(writer.congested).toBe(true);
+    const relieved = writer.relieved();
+    await writer.close();
+    await relieved;
+    await Promise.all(writes);
+    expect(writer.congested).toBe(false);
+  });
+
   it('refuses writes after close', async () => {
     const writer = new BatchWriter(storage.db);
     await writer.close();

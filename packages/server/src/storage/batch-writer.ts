@@ -11,6 +11,8 @@ export type BatchWrite<T> = (trx: Transaction<Database>) => Promise<T>;
 export interface BatchWriterOptions {
   /** Queued writes that start a flush at once instead of on the next macrotask. Default 256. */
   maxBatch?: number;
+  /** Queued writes at which the writer counts as congested until the queue is down to one batch. Default 8 batches. */
+  congestedAt?: number;
   /** The SQLite connection's statements. With them, savepoints skip Kysely, which costs more CPU than the statements themselves. */
   statements?: SqliteStatements;
   /**
@@ -53,6 +55,7 @@ interface Outcome {
 }
 
 const DEFAULT_MAX_BATCH = 256;
+const CONGESTED_BATCHES = 8;
 const SAVEPOINT = 'batch_write';
 
 /**
@@ -66,6 +69,8 @@ const SAVEPOINT = 'batch_write';
 export class BatchWriter {
   readonly stats: BatchWriterStats = { batches: 0, committed: 0, failed: 0 };
   private readonly maxBatch: number;
+  private readonly congestedAt: number;
+  private relief: { promise: Promise<void>; resolve: () => void } | undefined;
   private readonly savepoints: Savepoints;
   private readonly lockNames: BatchWriterOptions['lockNames'];
   private queue: QueuedWrite[] = [];
@@ -80,6 +85,7 @@ export class BatchWriter {
     options: BatchWriterOptions = {},
   ) {
     this.maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.congestedAt = options.congestedAt ?? CONGESTED_BATCHES * this.maxBatch;
     this.savepoints = options.statements ? sqliteSavepoints(options.statements) : kyselySavepoints;
     this.lockNames = options.lockNames;
   }
@@ -89,6 +95,7 @@ export class BatchWriter {
     if (this.closed) return Promise.reject(new Error('The batch writer is closed.'));
     const result = new Promise<T>((resolve, reject) => {
       this.queue.push({ fn, locks: options.locks, resolve: resolve as (value: unknown) => void, reject });
+      if (this.queue.length >= this.congestedAt) this.congest();
       if (this.queue.length >= this.maxBatch) this.startDrain();
       else this.scheduleDrain();
     });
@@ -109,11 +116,39 @@ export class BatchWriter {
     return this.queue.length;
   }
 
+  /**
+   * True from the moment `congestedAt` writes are queued until the queue is down to one
+   * batch: the disk is behind, and producers that can wait (client sessions) should
+   * stop reading input until `relieved()` resolves.
+   */
+  get congested(): boolean {
+    return this.relief !== undefined;
+  }
+
+  /** Resolves when the writer is no longer congested, at once if it is not. */
+  relieved(): Promise<void> {
+    return this.relief?.promise ?? Promise.resolve();
+  }
+
   /** Commits every queued write, then refuses new ones. */
   async close(): Promise<void> {
     this.closed = true;
     this.startDrain();
     while (this.draining) await this.draining;
+    this.relieve();
+  }
+
+  private congest(): void {
+    if (this.relief) return;
+    let resolve = () => {};
+    const promise = new Promise<void>((done) => (resolve = done));
+    this.relief = { promise, resolve };
+  }
+
+  private relieve(): void {
+    const relief = this.relief;
+    this.relief = undefined;
+    relief?.resolve();
   }
 
   private scheduleDrain(): void {
@@ -142,6 +177,7 @@ export class BatchWriter {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       await this.runBatch(batch);
+      if (this.queue.length <= this.maxBatch) this.relieve();
     }
   }
 

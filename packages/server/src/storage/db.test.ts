@@ -100,9 +100,9 @@ describe('openStorage', () => {
     expect(await pragma(storage, 'journal_mode')).toBe('wal');
   });
 
-  it('sets synchronous to FULL', async () => {
+  it('sets synchronous to NORMAL, with commits synced by WalSync', async () => {
     const storage = await open();
-    expect(await pragma(storage, 'synchronous')).toBe(2);
+    expect(await pragma(storage, 'synchronous')).toBe(1);
   });
 
   it('enables foreign keys', async () => {
