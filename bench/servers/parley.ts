@@ -33,7 +33,7 @@ export async function prepareParley(setup: ServerSetup, options: ParleyOptions):
     name: 'parley',
     version: parleyVersion(),
     notes: [
-      `Parley: SQLite in WAL mode, each commit synced to the disk before it is acknowledged, log level warn, default limits (${options.mode === 'dist' ? 'built server' : 'TypeScript sources'})`,
+      `Parley: SQLite in WAL mode with synchronous = FULL, log level warn, default limits (${options.mode === 'dist' ? 'built server' : 'TypeScript sources'})`,
       archiveNote(options.mode),
       'Parley: group chat on conference.<domain> with the per-occupant message rate limit raised from 5/s to 100,000/s, as the peers have none by default',
     ],

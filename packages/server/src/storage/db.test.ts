@@ -100,9 +100,9 @@ describe('openStorage', () => {
     expect(await pragma(storage, 'journal_mode')).toBe('wal');
   });
 
-  it('sets synchronous to NORMAL, with commits synced by WalSync', async () => {
+  it('sets synchronous to FULL', async () => {
     const storage = await open();
-    expect(await pragma(storage, 'synchronous')).toBe(1);
+    expect(await pragma(storage, 'synchronous')).toBe(2);
   });
 
   it('enables foreign keys', async () => {

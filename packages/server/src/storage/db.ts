@@ -2,12 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import SqliteDatabase from 'better-sqlite3';
-import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, Migrator, type QueryResult, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
+import { CompiledQuery, type DatabaseConnection, type Driver, Kysely, Migrator, SqliteDialect, type SqliteDialectConfig, SqliteDriver } from 'kysely';
 import type { ColumnDefinitionBuilder, CreateTableBuilder, MigrationProvider } from 'kysely';
 
 import { migrations } from './migrations/index.js';
 import type { Database } from './schema.js';
-import { type Flush, WalSync } from './wal-sync.js';
 
 /** SQL dialects the storage layer targets. */
 export type DialectName = 'sqlite' | 'postgres';
@@ -33,10 +32,9 @@ export interface SqliteHandle {
   statements: SqliteStatements;
 }
 
-/** Opens the SQLite database at `path` or ':memory:', creating a missing folder and file. `flush` replaces the WAL's fsync in tests. */
-export function openSqlite(path: string, flush?: Flush): SqliteHandle {
-  const onDisk = path !== ':memory:';
-  if (onDisk) {
+/** Opens the SQLite database at `path` or ':memory:', creating a missing folder and file. */
+export function openSqlite(path: string): SqliteHandle {
+  if (path !== ':memory:') {
     mkdirSync(dirname(path), { recursive: true });
   }
 
@@ -49,14 +47,7 @@ export function openSqlite(path: string, flush?: Flush): SqliteHandle {
   }
 
   const statements = withStatementCache(database);
-  const durable = onDisk ? { database, wal: new WalSync(path, flush) } : undefined;
-  return { db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: statements }, durable) }), statements };
-}
-
-/** The connection's transaction state and the WAL's fsync, which together make commits durable. */
-interface Durability {
-  database: SqliteDatabase.Database;
-  wal: WalSync;
+  return { db: new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: statements }) }), statements };
 }
 
 /**
@@ -66,67 +57,18 @@ interface Durability {
  * waiting for the busy timeout. One process has one connection, so it loses nothing.
  */
 class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(
-    private readonly settings: SqliteDialectConfig,
-    private readonly durable: Durability | undefined,
-  ) {
+  constructor(private readonly settings: SqliteDialectConfig) {
     super(settings);
   }
 
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.settings, this.durable);
+    return new ImmediateSqliteDriver(this.settings);
   }
 }
 
 class ImmediateSqliteDriver extends SqliteDriver {
-  private durableConnection: DurableConnection | undefined;
-
-  constructor(
-    settings: SqliteDialectConfig,
-    private readonly durable: Durability | undefined,
-  ) {
-    super(settings);
-  }
-
-  override async acquireConnection(): Promise<DatabaseConnection> {
-    const connection = await super.acquireConnection();
-    if (!this.durable) return connection;
-    this.durableConnection ??= new DurableConnection(connection, this.durable);
-    return this.durableConnection;
-  }
-
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-
-  override async destroy(): Promise<void> {
-    await this.durable?.wal.close();
-    await super.destroy();
-  }
-}
-
-/** Statements after which the connection has nothing new to make durable. */
-const NOTHING_TO_SYNC = /^\s*(select|begin|rollback|savepoint|release)\b/i;
-
-/**
- * Returns from a statement that committed (a COMMIT, or a write outside a transaction)
- * only once the WAL is on the disk. The connection stays held meanwhile, so Kysely's next
- * query waits, while the event loop goes on with other work.
- */
-class DurableConnection implements DatabaseConnection {
-  constructor(
-    private readonly connection: DatabaseConnection,
-    private readonly durable: Durability,
-  ) {}
-
-  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.connection.executeQuery<R>(query);
-    if (!this.durable.database.inTransaction && !NOTHING_TO_SYNC.test(query.sql)) await this.durable.wal.sync();
-    return result;
-  }
-
-  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
-    return this.connection.streamQuery<R>(query, chunkSize);
   }
 }
 
@@ -161,9 +103,9 @@ function applyPragmas(database: SqliteDatabase.Database, path: string): void {
     throw new Error(`Failed to enable WAL journal mode on ${path}, SQLite kept '${String(journalMode)}'. WAL needs a local file system.`);
   }
 
-  // NORMAL writes a commit's WAL frames without an fsync; WalSync makes the commit
-  // durable before its query returns, without blocking the event loop as FULL does.
-  database.pragma('synchronous = NORMAL');
+  // FULL syncs the WAL on every commit. NORMAL would survive a process crash
+  // but may lose the last commits on power loss.
+  database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
   database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
 }

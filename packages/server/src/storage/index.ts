@@ -8,7 +8,8 @@ import { BatchWriter } from './batch-writer.js';
 import { takeAdvisoryLocks } from './advisory-locks.js';
 import { BlocklistRepository } from './blocklist.js';
 import { DirectoryRepository } from './directory.js';
-import { type DialectName, migrateToLatest, openSqlite, type SqliteStatements } from './db.js';
+import { migrateToLatest, openSqlite } from './db.js';
+import type { DialectName, SqliteStatements } from './db.js';
 import { InboxRepository } from './inbox.js';
 import { InviteRepository } from './invites.js';
 import { LegacyHashRepository } from './legacy-hashes.js';
@@ -28,7 +29,6 @@ import type { Database } from './schema.js';
 import { UploadRepository } from './uploads.js';
 import { VcardRepository } from './vcards.js';
 import { WebhookRepository } from './webhooks.js';
-import type { Flush } from './wal-sync.js';
 
 export { AccountOutboxRepository } from './account-outbox.js';
 export type { OutboxEntry } from './account-outbox.js';
@@ -126,8 +126,6 @@ export interface Storage {
 export interface SqliteStorageOptions {
   driver: 'sqlite';
   path: string;
-  /** Replaces the fsync that makes each commit durable; for tests. */
-  walFlush?: Flush;
 }
 
 /** PostgreSQL connection: a URL, with the password in it or apart. */
@@ -161,7 +159,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
     return createStorage(db, 'postgres');
   }
 
-  const { db, statements } = openSqlite(options.path, options.walFlush);
+  const { db, statements } = openSqlite(options.path);
   await migrateOrClose(db, 'sqlite');
   return createStorage(db, 'sqlite', statements);
 }
