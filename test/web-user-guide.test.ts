@@ -1,7 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Locator, Page, Request } from 'playwright-core';
 import { NS, x } from '@parley/xmpp';
 import { upsertAccount } from '../packages/server/src/provisioning/accounts-service.js';
@@ -272,6 +272,16 @@ describe.each(WORLDS)('user guide in $suffix', (world) => {
     await third?.close();
     await meContext?.close();
     await peerContext?.close();
+  });
+
+  // Each step goes on from where the one before left the pages, so after a failure the
+  // later steps would only wait out their timeouts.
+  let failedStep: string | undefined;
+  beforeEach((context) => {
+    if (failedStep !== undefined) context.skip(`"${failedStep}" failed first`);
+    context.onTestFailed(() => {
+      failedStep ??= context.task.name;
+    });
   });
 
   /** Sends a 1:1 message from the third person, who uses another XMPP client. */

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 
-import { pino } from 'pino';
+import { type Bindings, type Logger, pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 
 import { LazyLog } from './session-log.js';
@@ -18,7 +18,7 @@ function capture(level: string) {
   const counter = { children: 0 };
   const child = logger.child;
   // Children inherit this property, so it must call pino's own child on whichever logger it is called.
-  logger.child = function (this: pino.Logger, bindings: pino.Bindings) {
+  logger.child = function (this: Logger, bindings: Bindings) {
     counter.children++;
     return child.call(this, bindings);
   } as typeof logger.child;
