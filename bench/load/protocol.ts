@@ -116,6 +116,9 @@ export interface MessagePhaseResult {
   missing: number;
   /** Paced sends skipped because the sender already had too many in flight. */
   skipped: number;
+  /** Senders none of whose messages arrived inside the measured interval, of `senders`. */
+  stalled: number;
+  senders: number;
   measuredMs: number;
   latency: HistogramData;
 }

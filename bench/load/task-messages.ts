@@ -31,6 +31,8 @@ interface Sender {
   partner: Sender;
   inFlight: number;
   sequence: number;
+  /** Messages of this sender that arrived inside the measured interval of the current phase. */
+  measured: number;
 }
 
 /** Connects the pairs, then runs the 'saturate' and 'paced' phases as the parent signals them. */
@@ -62,8 +64,8 @@ async function connectPairs(task: MessagesTask, errors: ErrorCollector): Promise
       b?.destroy();
       return;
     }
-    const senderA: Sender = { connection: a, partner: undefined as unknown as Sender, inFlight: 0, sequence: 0 };
-    const senderB: Sender = { connection: b, partner: senderA, inFlight: 0, sequence: 0 };
+    const senderA: Sender = { connection: a, partner: undefined as unknown as Sender, inFlight: 0, sequence: 0, measured: 0 };
+    const senderB: Sender = { connection: b, partner: senderA, inFlight: 0, sequence: 0, measured: 0 };
     senderA.partner = senderB;
     senders.push(senderA, senderB);
   });
@@ -112,6 +114,7 @@ async function runPhase(senders: Sender[], phase: MessagePhase, phaseNumber: num
     received++;
     if (now >= measureStart && now <= measureEnd) {
       delivered++;
+      origin.measured++;
       latency.record(now - Number(body.slice(prefix.length)));
     }
     if (phase.rate === 0) send(origin);
@@ -119,6 +122,7 @@ async function runPhase(senders: Sender[], phase: MessagePhase, phaseNumber: num
 
   for (const sender of senders) {
     sender.inFlight = 0;
+    sender.measured = 0;
     sender.connection.onStanza = (el) => onMessage(sender, el);
   }
 
@@ -134,7 +138,8 @@ async function runPhase(senders: Sender[], phase: MessagePhase, phaseNumber: num
 
   const measuredMs = Math.min(performance.now(), measureEnd) - measureStart;
   const missing = senders.reduce((sum, sender) => sum + sender.inFlight, 0);
-  return { sent, delivered, missing, skipped, measuredMs: Math.max(0, measuredMs), latency: latency.toData() };
+  const stalled = senders.filter((sender) => sender.measured === 0).length;
+  return { sent, delivered, missing, skipped, stalled, senders: senders.length, measuredMs: Math.max(0, measuredMs), latency: latency.toData() };
 }
 
 /** Sends at `phase.rate` messages per second, spread over the senders in turn, until `end`; returns the skipped sends. */

@@ -54,12 +54,14 @@ export const messagesScenario: Scenario = {
       figure('pairs connected', pairCount, 'higher'),
       figure('messages per second at saturation', saturated.rate, 'higher'),
       ...latencyFigures('latency at saturation', saturated.latency),
+      figure('senders with no message delivered while measured, at saturation (%)', saturated.stalledPercent, 'lower', 1),
       figure('server CPU at saturation (% of one core)', saturated.cpu.serverCpuPercent, 'neither'),
       ...cpuPerMessageFigures('at saturation', saturated),
       figure('load generator CPU at saturation (% of one core)', saturated.generatorCpuPercent, 'neither'),
       figure('paced rate: half of saturation (messages/s)', saturated.rate / 2, 'higher'),
       figure('messages per second delivered when paced', paced.rate, 'higher'),
       ...latencyFigures('latency at half rate', paced.latency),
+      figure('senders with no message delivered while measured, at half rate (%)', paced.stalledPercent, 'lower', 1),
       ...cpuPerMessageFigures('at half rate', paced),
       figure('server busy after the last message (s)', drain.busyMs / 1000, 'lower', 1),
       // Without the end of the queued work, the sum would leave part of the cost out, so the figures are left blank.
@@ -105,6 +107,11 @@ function cpuPerMessageFigures(phase: string, summary: Pick<PhaseSummary, 'handle
 interface PhaseSummary {
   rate: number;
   latency: Histogram;
+  /**
+   * Share of senders none of whose messages arrived while measured. Above zero, some pairs
+   * stood still, and the latency figures describe only the pairs that moved.
+   */
+  stalledPercent: number;
   missing: number;
   /** Messages delivered in the whole phase, warm-up and drain included. */
   handled: number;
@@ -136,6 +143,7 @@ async function runPhase(group: TaskGroup, server: RunningServer, name: string, p
     // Each worker measures over its own interval; their rates add up.
     rate: values.reduce((sum, value) => sum + (value.measuredMs > 0 ? (value.delivered * 1000) / value.measuredMs : 0), 0),
     latency,
+    stalledPercent: (100 * values.reduce((sum, value) => sum + value.stalled, 0)) / Math.max(1, values.reduce((sum, value) => sum + value.senders, 0)),
     missing: values.reduce((sum, value) => sum + value.missing, 0),
     handled: values.reduce((sum, value) => sum + value.sent - value.missing, 0),
     cpu,
