@@ -6,15 +6,22 @@ import { useProfile } from './profile.js';
 import { useRooms } from './rooms.js';
 import { useSearch } from './search.js';
 import { useUploads } from './uploads.js';
-import type { AccountServices } from './services.js';
+
+/** Functions that detach the stores from the account's connection and data. */
+let detachers: (() => void)[] = [];
 
 /** Starts the stores that follow the signed-in account's connection and data. */
-export function startAccountStores(services: AccountServices): void {
-  services.cleanups.push(useConversations().attach(), useMessages().attach(), useContacts().attach(), useRooms().attach());
+export function startAccountStores(): void {
+  detachers = [useConversations().attach(), useMessages().attach(), useContacts().attach(), useRooms().attach()];
 }
 
-/** Forgets everything the account's stores hold, so the next account starts empty. */
+/**
+ * Detaches the stores and forgets everything they hold, so the next account starts empty.
+ * Sign-out calls it before the stream closes, because the closing stream may still deliver
+ * events, which the stores would handle with no account signed in.
+ */
 export function stopAccountStores(): void {
+  for (const detach of detachers.splice(0)) detach();
   useUploads().stopAll();
   for (const store of [useConversations(), useMessages(), useContacts(), useRooms(), useProfile(), useDirectory(), useSearch(), useUploads()]) store.$reset();
 }

@@ -125,7 +125,7 @@ export const useSession = defineStore('session', {
       this.phase = 'signed-in';
       useSettings().update({ lastJid: account, lastServer: server });
       void this.rememberKeys(server, account, keep);
-      startAccountStores(services);
+      startAccountStores();
       if (offline) this.syncWhenOnline(services);
       else void this.sync();
       return true;
