@@ -50,7 +50,7 @@ describe('storage back-pressure', () => {
     const alice = await TestClient.connect(server, { username: 'alice', password: PASSWORD });
     const { batch } = server.server.storage;
 
-    // One write that holds its batch open, then enough small ones to congest the queue behind it.
+    // One write that keeps its batch open, then enough small ones to congest the queue behind it.
     let release = () => {};
     const blocking = batch.write(() => new Promise<void>((resolve) => (release = resolve)));
     const queued: Promise<unknown>[] = [];

@@ -147,7 +147,7 @@ describe('BatchWriter', () => {
   });
 
   it('reports congestion until one batch is left', async () => {
-    // The first two start a batch at once; the queue then holds c, d and e.
+    // The first two start a batch at once, so the queue then contains c, d and e.
     const writer = new BatchWriter(storage.db, { maxBatch: 2, congestedAt: 4 });
     const first = ['a', 'b', 'c', 'd', 'e'].map((value) => writer.write(insert(value)));
     expect(writer.congested).toBe(false);

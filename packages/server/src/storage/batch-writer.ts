@@ -118,7 +118,7 @@ export class BatchWriter {
 
   /**
    * True from the moment `congestedAt` writes are queued until the queue is down to one
-   * batch: the disk is behind, and producers that can wait (client sessions) should
+   * batch. The disk is then behind, so producers that can wait (client sessions) should
    * stop reading input until `relieved()` resolves.
    */
   get congested(): boolean {

@@ -16,7 +16,7 @@ export function startAccountStores(): void {
 }
 
 /**
- * Detaches the stores and forgets everything they hold, so the next account starts empty.
+ * Detaches the stores and clears their state, so the next account starts empty.
  * Sign-out calls it before the stream closes, because the closing stream may still deliver
  * events, which the stores would handle with no account signed in.
  */

@@ -98,7 +98,7 @@ export function syncDisplayed(ctx: ModuleContext, service: PepService): void {
     const peer = conversation.bare();
     const key = `${account.toString()} ${peer.toString()}`;
 
-    // Each reply in a busy chat moves the position: a publish still waiting takes the newest one instead of queueing another.
+    // Each reply in a busy chat moves the position, so a publish that is still waiting takes the newest one instead of queueing another.
     const queued = waiting.get(key);
     if (queued) {
       queued.stanzaId = stanzaId;
@@ -115,7 +115,7 @@ export function syncDisplayed(ctx: ModuleContext, service: PepService): void {
   });
 }
 
-/** A publish of a position queued behind the owner's earlier ones, with the newest position asked for. */
+/** A position publish queued behind the owner's earlier ones, with the newest requested position. */
 interface WaitingPublish {
   stanzaId: string;
   published: Promise<void>;
