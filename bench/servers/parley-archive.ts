@@ -1,7 +1,8 @@
 /**
  * Loads the benchmark archive into Parley's SQLite database, with the server stopped:
- * rows of archive_messages and archive_tokens as the archive writer stores them, with
- * the server's own tokenizer and stanza id generator, written by SQL in large transactions.
+ * rows of archive_messages and their search terms in archive_fts, as the archive writer
+ * stores them, with the server's own tokenizer, terms and stanza id generator, written by
+ * SQL in large transactions.
  */
 import path from 'node:path';
 
@@ -9,6 +10,7 @@ import Database from 'better-sqlite3';
 import { escapeAttr, escapeText } from '@parley/xmpp';
 
 import { StanzaIdGenerator } from '../../packages/server/src/modules/mam/ids.js';
+import { accountScope, FtsIndex, ftsTerms } from '../../packages/server/src/storage/fts.js';
 import { tokenize } from '../../packages/server/src/modules/mam/tokenize.js';
 import { type ArchiveSpec, archiveItem } from './archive-data.js';
 
@@ -24,7 +26,8 @@ export function fillParleyArchive(stateDir: string, spec: ArchiveSpec, deadline:
       `INSERT INTO archive_messages (host, username, stanza_id, created_at, with_bare, with_resource, sender, message_id, origin_id, stanza)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
     );
-    const insertToken = db.prepare('INSERT INTO archive_tokens (host, username, token, message_id) VALUES (?, ?, ?, ?)');
+    const insertTerms = db.prepare(new FtsIndex('archive_fts').insertSql);
+    const scope = accountScope(spec.domain, spec.owner);
     let time = 0;
     const ids = new StanzaIdGenerator(() => time);
     const owner = `${spec.owner}@${spec.domain}`;
@@ -37,7 +40,8 @@ export function fillParleyArchive(stateDir: string, spec: ArchiveSpec, deadline:
         const resource = item.outgoing ? '' : item.from.slice(item.from.indexOf('/') + 1);
         const sender = item.outgoing ? owner : item.partner;
         const { lastInsertRowid } = insertMessage.run(spec.domain, spec.owner, ids.next().id, item.time, item.partner, resource, sender, item.id, stanza);
-        for (const token of new Set(tokenize(item.body, 'index'))) insertToken.run(spec.domain, spec.owner, token, lastInsertRowid);
+        const tokens = tokenize(item.body, 'index');
+        if (tokens.length > 0) insertTerms.run(lastInsertRowid, ftsTerms(scope, tokens));
       }
     });
 

@@ -72,7 +72,15 @@ const ACCOUNT_DATA_TABLES = [
 
 /** Accounts and their SCRAM credentials, keyed by (host, username). */
 export class AccountRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly dataTables: readonly (typeof ACCOUNT_DATA_TABLES)[number][];
+
+  /** `tokenRows` is false on SQLite, whose search tokens leave with their archive rows (see fts.ts). */
+  constructor(
+    private readonly db: Kysely<Database>,
+    options: { tokenRows: boolean } = { tokenRows: true },
+  ) {
+    this.dataTables = options.tokenRows ? ACCOUNT_DATA_TABLES : ACCOUNT_DATA_TABLES.filter((table) => table !== 'archive_tokens');
+  }
 
   /** Creates an account with its credentials, or throws AccountExistsError if it exists. */
   async create(host: string, username: string, credentials: StoredScramCredential[], createdAt = Date.now()): Promise<void> {
@@ -168,7 +176,7 @@ export class AccountRepository {
     return this.db.transaction().execute(async (trx) => {
       // The foreign keys cascade too, but explicit deletes keep the contract
       // independent of the foreign_keys setting.
-      for (const table of ACCOUNT_DATA_TABLES) {
+      for (const table of this.dataTables) {
         await trx.deleteFrom(table).where('host', '=', host).where('username', '=', username).execute();
       }
 

@@ -124,6 +124,12 @@ describe('ArchiveRepository.page', () => {
     expect(await pageIds({ tokens: ['red', 'fox'] }, { max: 10 })).toEqual(['id-000']);
   });
 
+  it('keeps other archives out of a search', async () => {
+    await append(entry(0, { username: 'bob', withBare: 'alice@example.test', tokens: ['red'] }), entry(1, { tokens: ['red', '会议'] }));
+    expect(await pageIds({ tokens: ['red'] }, { max: 10 })).toEqual(['id-001']);
+    expect(await pageIds({ tokens: ['会议'] }, { max: 10 })).toEqual(['id-001']);
+  });
+
   it('matches nothing for no tokens', async () => {
     await append(entry(0, { tokens: ['red'] }));
     expect(await pageIds({ tokens: [] }, { max: 10 })).toEqual([]);

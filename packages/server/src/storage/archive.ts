@@ -2,8 +2,9 @@ import { sql } from 'kysely';
 import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool } from 'kysely';
 
 import { type ArchivePageRequest, type MessagePage, readPage } from './archive-paging.js';
+import { accountScope, type FtsIndex } from './fts.js';
 import type { ArchiveMessagesTable, Database } from './schema.js';
-import { type SqliteHotPath, TOKEN_CHUNK } from './sqlite-hot-path.js';
+import type { SqliteHotPath } from './sqlite-hot-path.js';
 
 export type { ArchivePageRequest } from './archive-paging.js';
 
@@ -83,17 +84,29 @@ export interface ArchiveRewrite {
 type Row = Selectable<ArchiveMessagesTable>;
 type MessageBuilder = ExpressionBuilder<Database, 'archive_messages'>;
 
+/** Token rows per INSERT. Each row binds 4 parameters, so a chunk stays well below PostgreSQL's limit of 65,535. */
+const TOKEN_CHUNK = 200;
+
 /**
  * The per-account message archives (XEP-0313) with their search tokens (XEP-0431) and
  * preferences (XEP-0441). Writes take the executor to run in, normally a batch writer
  * transaction; reads use the database.
  */
 export class ArchiveRepository {
-  /** `hot` is given on SQLite; writes in a transaction then skip Kysely. */
+  private readonly hot: SqliteHotPath | undefined;
+  private readonly tokens: TokenStore;
+
+  /**
+   * On SQLite, the search tokens go to `fts`, and with `hot` the writes in a transaction skip
+   * Kysely. Without `fts` (PostgreSQL), tokens are rows of `archive_tokens`.
+   */
   constructor(
     private readonly db: Kysely<Database>,
-    private readonly hot?: SqliteHotPath,
-  ) {}
+    sqlite: { hot?: SqliteHotPath; fts?: FtsIndex } = {},
+  ) {
+    this.hot = sqlite.hot;
+    this.tokens = sqlite.fts ? ftsTokens(sqlite.fts) : tokenRows;
+  }
 
   /** Adds a message and its tokens; returns its key. */
   async append(trx: Kysely<Database>, entry: NewArchiveEntry): Promise<number> {
@@ -118,7 +131,7 @@ export class ArchiveRepository {
       .returning('id')
       .executeTakeFirstOrThrow();
     const key = Number(row.id);
-    await insertTokens(trx, entry.host, entry.username, key, entry.tokens);
+    await this.tokens.add(trx, entry.host, entry.username, key, entry.tokens);
     return key;
   }
 
@@ -128,8 +141,8 @@ export class ArchiveRepository {
     if (change.editedAt !== undefined) update.edited_at = change.editedAt;
     if (change.retractedAt !== undefined) update.retracted_at = change.retractedAt;
     await trx.updateTable('archive_messages').set(update).where('id', '=', key).execute();
-    await trx.deleteFrom('archive_tokens').where('message_id', '=', key).execute();
-    await insertTokens(trx, host, username, key, change.tokens);
+    await this.tokens.remove(trx, key);
+    await this.tokens.add(trx, host, username, key, change.tokens);
   }
 
   /**
@@ -188,7 +201,7 @@ export class ArchiveRepository {
         let query = this.db
           .selectFrom('archive_messages')
           .selectAll()
-          .where((eb) => eb.and(conditions(eb, host, username, bounded)))
+          .where((eb) => eb.and(conditions(eb, this.tokens, host, username, bounded)))
           .orderBy('id', order)
           .limit(limit);
         if (offset !== undefined) query = query.offset(offset);
@@ -203,7 +216,7 @@ export class ArchiveRepository {
     const row = await this.db
       .selectFrom('archive_messages')
       .select((eb) => eb.fn.countAll().as('n'))
-      .where((eb) => eb.and(conditions(eb, host, username, filter)))
+      .where((eb) => eb.and(conditions(eb, this.tokens, host, username, filter)))
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
@@ -242,7 +255,7 @@ export class ArchiveRepository {
   }
 }
 
-function conditions(eb: MessageBuilder, host: string, username: string, filter: ArchiveFilter): Expression<SqlBool>[] {
+function conditions(eb: MessageBuilder, tokens: TokenStore, host: string, username: string, filter: ArchiveFilter): Expression<SqlBool>[] {
   const list: Expression<SqlBool>[] = [eb('host', '=', host), eb('username', '=', username)];
   if (filter.with) {
     list.push(eb('with_bare', '=', filter.with.bare));
@@ -253,31 +266,57 @@ function conditions(eb: MessageBuilder, host: string, username: string, filter: 
   if (filter.afterKey !== undefined) list.push(eb('id', '>', filter.afterKey));
   if (filter.beforeKey !== undefined) list.push(eb('id', '<', filter.beforeKey));
   if (filter.keys !== undefined) list.push(filter.keys.length === 0 ? sql<SqlBool>`1 = 0` : eb('id', 'in', filter.keys));
-  if (filter.tokens !== undefined) list.push(tokenCondition(eb, host, username, filter.tokens));
+  if (filter.tokens !== undefined) list.push(tokens.condition(eb, host, username, filter.tokens));
   return list;
 }
 
-/** Messages that contain every token: grouped token rows, counted (the key makes each token count once). */
-function tokenCondition(eb: MessageBuilder, host: string, username: string, tokens: string[]): Expression<SqlBool> {
-  const unique = [...new Set(tokens)];
-  if (unique.length === 0) return sql<SqlBool>`1 = 0`;
-  const matching = eb
-    .selectFrom('archive_tokens')
-    .select('archive_tokens.message_id')
-    .where('archive_tokens.host', '=', host)
-    .where('archive_tokens.username', '=', username)
-    .where('archive_tokens.token', 'in', unique)
-    .groupBy('archive_tokens.message_id')
-    .having((having) => having.fn.countAll(), '=', unique.length);
-  return eb('archive_messages.id', 'in', matching);
+/** Storage of an archive's search tokens. */
+interface TokenStore {
+  add(trx: Kysely<Database>, host: string, username: string, key: number, tokens: string[]): Promise<void>;
+  remove(trx: Kysely<Database>, key: number): Promise<void>;
+  /** Returns a condition for the messages of the archive that contain every token, none for no tokens. */
+  condition(eb: MessageBuilder, host: string, username: string, tokens: string[]): Expression<SqlBool>;
 }
 
-async function insertTokens(trx: Kysely<Database>, host: string, username: string, key: number, tokens: string[]): Promise<void> {
-  const unique = [...new Set(tokens)];
-  for (let start = 0; start < unique.length; start += TOKEN_CHUNK) {
-    const rows = unique.slice(start, start + TOKEN_CHUNK).map((token) => ({ host, username, token, message_id: key }));
-    await trx.insertInto('archive_tokens').values(rows).execute();
-  }
+/** Tokens as rows of `archive_tokens`, grouped and counted to match (the key makes each token count once). */
+const tokenRows: TokenStore = {
+  async add(trx, host, username, key, tokens) {
+    const unique = [...new Set(tokens)];
+    for (let start = 0; start < unique.length; start += TOKEN_CHUNK) {
+      const rows = unique.slice(start, start + TOKEN_CHUNK).map((token) => ({ host, username, token, message_id: key }));
+      await trx.insertInto('archive_tokens').values(rows).execute();
+    }
+  },
+
+  async remove(trx, key) {
+    await trx.deleteFrom('archive_tokens').where('message_id', '=', key).execute();
+  },
+
+  condition(eb, host, username, tokens) {
+    const unique = [...new Set(tokens)];
+    if (unique.length === 0) return sql<SqlBool>`1 = 0`;
+    const matching = eb
+      .selectFrom('archive_tokens')
+      .select('archive_tokens.message_id')
+      .where('archive_tokens.host', '=', host)
+      .where('archive_tokens.username', '=', username)
+      .where('archive_tokens.token', 'in', unique)
+      .groupBy('archive_tokens.message_id')
+      .having((having) => having.fn.countAll(), '=', unique.length);
+    return eb('archive_messages.id', 'in', matching);
+  },
+};
+
+/** Tokens in SQLite's FTS5 table `archive_fts`, under the owner's bare JID. */
+function ftsTokens(fts: FtsIndex): TokenStore {
+  return {
+    add: (trx, host, username, key, tokens) => fts.add(trx, accountScope(host, username), key, tokens),
+    remove: (trx, key) => fts.remove(trx, key),
+    condition(_eb, host, username, tokens) {
+      if (tokens.length === 0) return sql<SqlBool>`1 = 0`;
+      return sql<SqlBool>`${sql.ref('archive_messages.id')} in (${fts.matching(accountScope(host, username), tokens)})`;
+    },
+  };
 }
 
 function toMessage(row: Row): ArchivedMessage {

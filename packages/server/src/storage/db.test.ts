@@ -31,6 +31,7 @@ const MIGRATION_NAMES = [
   '0017_push',
   '0018_account_outbox',
   '0019_uploads',
+  '0020_archive_fts',
 ];
 
 let dir: string;

@@ -10,6 +10,7 @@ import { BlocklistRepository } from './blocklist.js';
 import { DirectoryRepository } from './directory.js';
 import { migrateToLatest, openSqlite } from './db.js';
 import type { DialectName, SqliteStatements } from './db.js';
+import { FtsIndex } from './fts.js';
 import { InboxRepository } from './inbox.js';
 import { InviteRepository } from './invites.js';
 import { LegacyHashRepository } from './legacy-hashes.js';
@@ -177,12 +178,14 @@ async function migrateOrClose(db: Kysely<Database>, dialect: DialectName): Promi
 function createStorage(db: Kysely<Database>, dialect: DialectName, statements?: SqliteStatements): Storage {
   // Cluster nodes that share PostgreSQL may write one archive at once; SQLite has one writer.
   const batch = new BatchWriter(db, { statements, lockNames: dialect === 'postgres' ? takeAdvisoryLocks : undefined });
-  const hot = statements && new SqliteHotPath(statements);
+  const archiveFts = dialect === 'sqlite' ? new FtsIndex('archive_fts') : undefined;
+  const mucArchiveFts = dialect === 'sqlite' ? new FtsIndex('muc_archive_fts') : undefined;
+  const hot = statements && archiveFts && new SqliteHotPath(statements, archiveFts);
   return {
     db,
     dialect,
     batch,
-    accounts: new AccountRepository(db),
+    accounts: new AccountRepository(db, { tokenRows: dialect !== 'sqlite' }),
     legacyHashes: new LegacyHashRepository(db),
     roster: new RosterRepository(db),
     offline: new OfflineRepository(db, batch),
@@ -190,9 +193,9 @@ function createStorage(db: Kysely<Database>, dialect: DialectName, statements?: 
     privateStorage: new PrivateStorageRepository(db),
     invites: new InviteRepository(db),
     blocklist: new BlocklistRepository(db),
-    archive: new ArchiveRepository(db, hot),
+    archive: new ArchiveRepository(db, { hot, fts: archiveFts }),
     mucRooms: new MucRoomRepository(db),
-    mucArchive: new MucArchiveRepository(db),
+    mucArchive: new MucArchiveRepository(db, mucArchiveFts),
     pep: new PepRepository(db, batch),
     inbox: new InboxRepository(db, hot),
     profiles: new ProfileRepository(db),

@@ -3,6 +3,7 @@ import type { Expression, ExpressionBuilder, Kysely, Selectable, SqlBool } from 
 
 import type { ArchiveRewrite } from './archive.js';
 import { type ArchivePageRequest, type KeyBounds, type MessagePage, readPage } from './archive-paging.js';
+import { type FtsIndex, roomScope } from './fts.js';
 import type { Database, MucArchiveMessagesTable } from './schema.js';
 
 /** Kind of an archived room message: history content, a subject change (a subject and no body), or a chat marker (XEP-0333). */
@@ -78,7 +79,15 @@ const TOKEN_CHUNK = 200;
  * executor to run in, normally a batch writer transaction; reads use the database.
  */
 export class MucArchiveRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  private readonly tokens: TokenStore;
+
+  /** On SQLite, the search tokens go to `fts`. Without it (PostgreSQL), they are rows of `muc_archive_tokens`. */
+  constructor(
+    private readonly db: Kysely<Database>,
+    fts?: FtsIndex,
+  ) {
+    this.tokens = fts ? ftsTokens(fts) : tokenRows;
+  }
 
   /** Adds a message and its tokens; returns its key. */
   async append(trx: Kysely<Database>, entry: NewMucArchiveEntry): Promise<number> {
@@ -99,7 +108,7 @@ export class MucArchiveRepository {
       .returning('id')
       .executeTakeFirstOrThrow();
     const key = Number(row.id);
-    await insertTokens(trx, entry, key, entry.tokens);
+    await this.tokens.add(trx, entry, key, entry.tokens);
     return key;
   }
 
@@ -109,8 +118,8 @@ export class MucArchiveRepository {
     if (change.editedAt !== undefined) update.edited_at = change.editedAt;
     if (change.retractedAt !== undefined) update.retracted_at = change.retractedAt;
     await trx.updateTable('muc_archive_messages').set(update).where('id', '=', key).execute();
-    await trx.deleteFrom('muc_archive_tokens').where('message_id', '=', key).execute();
-    await insertTokens(trx, room, key, change.tokens);
+    await this.tokens.remove(trx, key);
+    await this.tokens.add(trx, room, key, change.tokens);
   }
 
   /**
@@ -195,7 +204,7 @@ export class MucArchiveRepository {
     const row = await this.db
       .selectFrom('muc_archive_messages')
       .select((eb) => eb.fn.countAll().as('n'))
-      .where((eb) => eb.and(conditions(eb, room, filter)))
+      .where((eb) => eb.and(conditions(eb, this.tokens, room, filter)))
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }
@@ -205,7 +214,7 @@ export class MucArchiveRepository {
     let query = this.db
       .selectFrom('muc_archive_messages')
       .selectAll()
-      .where((eb) => eb.and(conditions(eb, room, filter)))
+      .where((eb) => eb.and(conditions(eb, this.tokens, room, filter)))
       .orderBy('id', order)
       .limit(limit);
     if (offset !== undefined) query = query.offset(offset);
@@ -246,7 +255,7 @@ export function roomKeyString(room: RoomKey): string {
   return `${room.service} ${room.room}`;
 }
 
-function conditions(eb: MessageBuilder, room: RoomKey, filter: MucArchiveFilter): Expression<SqlBool>[] {
+function conditions(eb: MessageBuilder, tokens: TokenStore, room: RoomKey, filter: MucArchiveFilter): Expression<SqlBool>[] {
   const list: Expression<SqlBool>[] = [eb('service', '=', room.service), eb('room', '=', room.room)];
   if (filter.nick !== undefined) list.push(eb('nick', '=', filter.nick));
   if (filter.sender !== undefined) list.push(eb('sender', '=', filter.sender));
@@ -256,31 +265,58 @@ function conditions(eb: MessageBuilder, room: RoomKey, filter: MucArchiveFilter)
   if (filter.afterKey !== undefined) list.push(eb('id', '>', filter.afterKey));
   if (filter.beforeKey !== undefined) list.push(eb('id', '<', filter.beforeKey));
   if (filter.keys !== undefined) list.push(filter.keys.length === 0 ? sql<SqlBool>`1 = 0` : eb('id', 'in', filter.keys));
-  if (filter.tokens !== undefined) list.push(tokenCondition(eb, room, filter.tokens));
+  if (filter.tokens !== undefined) list.push(tokens.condition(eb, room, filter.tokens));
   return list;
 }
 
-/** Messages that contain every token: grouped token rows, counted (the key makes each token count once). */
-function tokenCondition(eb: MessageBuilder, room: RoomKey, tokens: string[]): Expression<SqlBool> {
-  const unique = [...new Set(tokens)];
-  if (unique.length === 0) return sql<SqlBool>`1 = 0`;
-  const matching = eb
-    .selectFrom('muc_archive_tokens')
-    .select('muc_archive_tokens.message_id')
-    .where('muc_archive_tokens.service', '=', room.service)
-    .where('muc_archive_tokens.room', '=', room.room)
-    .where('muc_archive_tokens.token', 'in', unique)
-    .groupBy('muc_archive_tokens.message_id')
-    .having((having) => having.fn.countAll(), '=', unique.length);
-  return eb('muc_archive_messages.id', 'in', matching);
+/** Storage of a room archive's search tokens. */
+interface TokenStore {
+  add(trx: Kysely<Database>, room: RoomKey, key: number, tokens: string[]): Promise<void>;
+  remove(trx: Kysely<Database>, key: number): Promise<void>;
+  /** Returns a condition for the messages of the room's archive that contain every token, none for no tokens. */
+  condition(eb: MessageBuilder, room: RoomKey, tokens: string[]): Expression<SqlBool>;
 }
 
-async function insertTokens(trx: Kysely<Database>, room: RoomKey, key: number, tokens: string[]): Promise<void> {
-  const unique = [...new Set(tokens)];
-  for (let start = 0; start < unique.length; start += TOKEN_CHUNK) {
-    const rows = unique.slice(start, start + TOKEN_CHUNK).map((token) => ({ service: room.service, room: room.room, token, message_id: key }));
-    await trx.insertInto('muc_archive_tokens').values(rows).execute();
-  }
+/** Tokens as rows of `muc_archive_tokens`, grouped and counted to match (the key makes each token count once). */
+const tokenRows: TokenStore = {
+  async add(trx, room, key, tokens) {
+    const unique = [...new Set(tokens)];
+    for (let start = 0; start < unique.length; start += TOKEN_CHUNK) {
+      const rows = unique.slice(start, start + TOKEN_CHUNK).map((token) => ({ service: room.service, room: room.room, token, message_id: key }));
+      await trx.insertInto('muc_archive_tokens').values(rows).execute();
+    }
+  },
+
+  async remove(trx, key) {
+    await trx.deleteFrom('muc_archive_tokens').where('message_id', '=', key).execute();
+  },
+
+  condition(eb, room, tokens) {
+    const unique = [...new Set(tokens)];
+    if (unique.length === 0) return sql<SqlBool>`1 = 0`;
+    const matching = eb
+      .selectFrom('muc_archive_tokens')
+      .select('muc_archive_tokens.message_id')
+      .where('muc_archive_tokens.service', '=', room.service)
+      .where('muc_archive_tokens.room', '=', room.room)
+      .where('muc_archive_tokens.token', 'in', unique)
+      .groupBy('muc_archive_tokens.message_id')
+      .having((having) => having.fn.countAll(), '=', unique.length);
+    return eb('muc_archive_messages.id', 'in', matching);
+  },
+};
+
+/** Tokens in SQLite's FTS5 table `muc_archive_fts`, under the room's bare JID. */
+function ftsTokens(fts: FtsIndex): TokenStore {
+  const scope = (room: RoomKey) => roomScope(room.service, room.room);
+  return {
+    add: (trx, room, key, tokens) => fts.add(trx, scope(room), key, tokens),
+    remove: (trx, key) => fts.remove(trx, key),
+    condition(_eb, room, tokens) {
+      if (tokens.length === 0) return sql<SqlBool>`1 = 0`;
+      return sql<SqlBool>`${sql.ref('muc_archive_messages.id')} in (${fts.matching(scope(room), tokens)})`;
+    },
+  };
 }
 
 function toMessage(row: Row): MucArchivedMessage {

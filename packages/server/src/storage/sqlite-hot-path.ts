@@ -1,9 +1,7 @@
 import type { NewArchiveEntry } from './archive.js';
 import type { SqliteStatements } from './db.js';
+import { accountScope, type FtsIndex, ftsTerms } from './fts.js';
 import type { InboxConversation, InboxMessage, InboxOwner } from './inbox.js';
-
-/** Token rows per INSERT. Each row binds 4 parameters, so a chunk stays well below SQLite's default limit of 32,766 (since 3.32.0). */
-export const TOKEN_CHUNK = 200;
 
 const INSERT_ARCHIVE = `insert into archive_messages
   (host, username, stanza_id, created_at, with_bare, with_resource, sender, message_id, origin_id, stanza)
@@ -45,7 +43,10 @@ const CLEAR_INBOX_UNREAD = `delete from inbox_unread
  * transaction that its caller holds on the connection (see SqliteStatements).
  */
 export class SqliteHotPath {
-  constructor(private readonly statements: SqliteStatements) {}
+  constructor(
+    private readonly statements: SqliteStatements,
+    private readonly fts: FtsIndex,
+  ) {}
 
   /** Adds an archive row and its tokens, and returns the row's key. */
   appendArchive(entry: NewArchiveEntry): number {
@@ -68,14 +69,10 @@ export class SqliteHotPath {
     return key;
   }
 
-  /** Adds the distinct `tokens` of message `key`, one multi-row INSERT per chunk. */
+  /** Indexes the `tokens` of message `key` for search. */
   insertTokens(host: string, username: string, key: number, tokens: string[]): void {
-    const unique = [...new Set(tokens)];
-    for (let start = 0; start < unique.length; start += TOKEN_CHUNK) {
-      const chunk = unique.slice(start, start + TOKEN_CHUNK);
-      const params = chunk.flatMap((token) => [host, username, token, key]);
-      this.statements.prepare(insertTokensSql(chunk.length)).run(params);
-    }
+    if (tokens.length === 0) return;
+    this.statements.prepare(this.fts.insertSql).run(key, ftsTerms(accountScope(host, username), tokens));
   }
 
   /** InboxRepository.addMessage on SQLite. */
@@ -104,10 +101,4 @@ export class SqliteHotPath {
 /** Lists the columns that identify and describe an entry, in the order the inbox upserts bind them. */
 function entryKey(owner: InboxOwner, conversation: InboxConversation): [string, string, string, string, string | null, string | null] {
   return [owner.host, owner.username, conversation.jid, conversation.kind, conversation.room?.service ?? null, conversation.room?.name ?? null];
-}
-
-const tokenSql: string[] = [];
-
-function insertTokensSql(rows: number): string {
-  return (tokenSql[rows] ??= `insert into archive_tokens (host, username, token, message_id) values ${Array.from({ length: rows }, () => '(?, ?, ?, ?)').join(', ')}`);
 }

@@ -66,7 +66,7 @@ async function createMessages(db: Kysely<unknown>, dialect: DialectName): Promis
   }
 }
 
-async function createTokens(db: Kysely<unknown>): Promise<void> {
+export async function createTokens(db: Kysely<unknown>): Promise<void> {
   await db.schema
     .createTable('muc_archive_tokens')
     .ifNotExists()

@@ -20,6 +20,7 @@ import { fastTokensMigration } from './0016_fast_tokens.js';
 import { pushMigration } from './0017_push.js';
 import { accountOutboxMigration } from './0018_account_outbox.js';
 import { uploadsMigration } from './0019_uploads.js';
+import { archiveFtsMigration } from './0020_archive_fts.js';
 
 /**
  * Lists every migration for `dialect`. Kysely's Migrator runs them in name
@@ -49,5 +50,6 @@ export function migrations(dialect: DialectName): Record<string, Migration> {
     '0017_push': pushMigration(dialect),
     '0018_account_outbox': accountOutboxMigration(dialect),
     '0019_uploads': uploadsMigration(dialect),
+    '0020_archive_fts': archiveFtsMigration(dialect),
   };
 }
