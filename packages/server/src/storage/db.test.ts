@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
+import { WAL_CHECKPOINT_PAGES } from './db.js';
 import { openStorage } from './index.js';
 import type { Storage } from './index.js';
 
@@ -104,6 +105,12 @@ describe('openStorage', () => {
   it('sets synchronous to FULL', async () => {
     const storage = await open();
     expect(await pragma(storage, 'synchronous')).toBe(2);
+  });
+
+  it('checkpoints every 10,000 WAL pages', async () => {
+    const storage = await open();
+    expect(await pragma(storage, 'wal_autocheckpoint')).toBe(WAL_CHECKPOINT_PAGES);
+    expect(WAL_CHECKPOINT_PAGES).toBe(10_000);
   });
 
   it('enables foreign keys', async () => {
