@@ -153,6 +153,20 @@ describe('disco', () => {
       expect(capsHash(query!)).toBe(ver);
     });
 
+    it('changes ver when a feature is added', async () => {
+      const before = (await postAuthFeatures()).getChild('c', NS.CAPS)?.attr('ver');
+      server.server.disco.addHostFeature('urn:example:caps-test');
+      try {
+        const after = (await postAuthFeatures()).getChild('c', NS.CAPS)?.attr('ver');
+        expect(after).not.toBe(before);
+        const alice = await connect('alice');
+        expect(capsHash((await info(alice, server.domain)).getChild('query', NS.DISCO_INFO)!)).toBe(after);
+      } finally {
+        server.server.disco.hostFeatures.delete('urn:example:caps-test');
+      }
+      expect((await postAuthFeatures()).getChild('c', NS.CAPS)?.attr('ver')).toBe(before);
+    });
+
     it('rejects a caps node with another ver', async () => {
       const alice = await connect('alice');
       expect(errorCondition(await info(alice, server.domain, 'https://parley.im#QgayPKawpkPSDYmwT/WM94uAlu0='))).toBe('item-not-found');

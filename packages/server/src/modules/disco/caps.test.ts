@@ -82,4 +82,14 @@ describe('compareOctets', () => {
     // U+FF21 is one UTF-16 unit above the surrogates of U+1F600, but its UTF-8 bytes sort first.
     expect(compareOctets('\uff21', '\u{1f600}')).toBeLessThan(0);
   });
+
+  it('agrees with Buffer.compare', () => {
+    const strings = ['', 'a', 'ab', 'b', 'B', '\u00e9', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\u{10000}', '\u{1f600}', 'a\u{1f600}', 'a\uffff', 'urn:xmpp:mam:2', 'urn:xmpp:mam:2#extended'];
+    for (const a of strings) {
+      for (const b of strings) {
+        const bytes = Math.sign(Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+        expect(Math.sign(compareOctets(a, b)), `${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(bytes);
+      }
+    }
+  });
 });

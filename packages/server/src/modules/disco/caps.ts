@@ -12,7 +12,24 @@ interface ExtensionForm {
 
 /** Compares two strings by their UTF-8 bytes: the "i;octet" collation (RFC 4790 section 9.3) that XEP-0115 requires. */
 export function compareOctets(a: string, b: string): number {
-  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const left = a.charCodeAt(i);
+    const right = b.charCodeAt(i);
+    if (left !== right) return codePointRank(left) - codePointRank(right);
+  }
+  return a.length - b.length;
+}
+
+/**
+ * Ranks a UTF-16 unit so that units compare as the code points they belong to, and so as
+ * their UTF-8 bytes: surrogates, which encode code points above U+FFFF, move above U+E000
+ * to U+FFFF.
+ */
+function codePointRank(unit: number): number {
+  if (unit >= 0xd800 && unit <= 0xdfff) return unit + 0x2000;
+  if (unit >= 0xe000) return unit - 0x800;
+  return unit;
 }
 
 function compareTuples(a: string[], b: string[]): number {

@@ -1,15 +1,31 @@
 /** Service discovery (XEP-0030) for the server and its accounts, with the server's entity capabilities (XEP-0115). */
 import { NS, StanzaError, x } from '@parley/xmpp';
 import type { ServerContext } from '../../core/context.js';
+import type { Disco } from '../../core/disco-registry.js';
 import type { IqRequest } from '../../core/iq.js';
 import { defineModule } from '../../core/module.js';
 import { maySeeAccount } from './access.js';
 import { CAPS_NODE, capsElement, capsHash } from './caps.js';
 import { accountInfo, hostInfo, hostItems } from './info.js';
 
-/** Returns the server's current XEP-0115 'ver', computed from the disco#info it returns. */
+/** The last 'ver' of each registry, with the registry's state it was computed from. */
+const capsCache = new WeakMap<Disco, { state: string; ver: string }>();
+
+/**
+ * Returns the server's current XEP-0115 'ver', computed from the disco#info it returns.
+ * Every stream's features carry it, so it is computed again only when a feature, an
+ * identity or an extension form changed.
+ */
 export function hostCapsVer(server: ServerContext): string {
-  return capsHash(hostInfo(server.disco));
+  const { disco } = server;
+  const forms = disco.hostExtensions.map((build) => build());
+  const state = [[...disco.hostFeatures].join('\n'), JSON.stringify(disco.hostIdentities), forms.join('')].join('\u0000');
+  const cached = capsCache.get(disco);
+  if (cached?.state === state) return cached.ver;
+
+  const ver = capsHash(hostInfo(disco));
+  capsCache.set(disco, { state, ver });
+  return ver;
 }
 
 function answerHostInfo(server: ServerContext, { payload }: IqRequest) {
