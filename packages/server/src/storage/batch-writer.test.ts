@@ -79,6 +79,38 @@ describe('BatchWriter', () => {
     expect(await stored()).toEqual(['a', 'c']);
   });
 
+  it('runs a batch again after a failure', async () => {
+    const writer = new BatchWriter(storage.db);
+    const runs = { a: 0, b: 0, c: 0 };
+    const counted = (value: 'a' | 'c') => (trx: Kysely<Database>) => {
+      runs[value]++;
+      return insert(value)(trx);
+    };
+    const first = writer.write(counted('a'));
+    const failing = writer.write(() => {
+      runs.b++;
+      return Promise.reject(new Error('boom'));
+    });
+    await Promise.allSettled([first, failing, writer.write(counted('c'))]);
+    expect(runs).toEqual({ a: 2, b: 2, c: 1 });
+    expect(await stored()).toEqual(['a', 'c']);
+    expect(writer.stats).toMatchObject({ batches: 1, committed: 2, failed: 1 });
+  });
+
+  it('runs a lone failing write once', async () => {
+    const writer = new BatchWriter(storage.db);
+    let runs = 0;
+    const failing = writer.write(async (trx) => {
+      runs++;
+      await insert('x')(trx);
+      throw new Error('boom');
+    });
+    await expect(failing).rejects.toThrow('boom');
+    expect(runs).toBe(1);
+    expect(await stored()).toEqual([]);
+    expect(writer.stats.failed).toBe(1);
+  });
+
   it('isolates a constraint violation', async () => {
     const writer = new BatchWriter(storage.db);
     const results = await Promise.allSettled([writer.write(insert('a')), writer.write(insert('a')), writer.write(insert('c'))]);

@@ -4,7 +4,11 @@ import type { Kysely, Transaction } from 'kysely';
 import type { SqliteStatements } from './db.js';
 import type { Database } from './schema.js';
 
-/** A unit of work for the batch writer. It must use only `trx`: a query on the plain database would wait for the batch forever. */
+/**
+ * A unit of work for the batch writer. It must use only `trx`: a query on the plain database
+ * would wait for the batch forever. It may run twice, when another write of its batch fails,
+ * so it must change nothing outside `trx`.
+ */
 export type BatchWrite<T> = (trx: Transaction<Database>) => Promise<T>;
 
 /** Tuning of the batch writer. */
@@ -62,9 +66,9 @@ const SAVEPOINT = 'batch_write';
  * Group commit: queued writes run together in one transaction, so that one fsync makes a
  * whole batch durable. A batch starts when `maxBatch` writes are queued or on the next
  * macrotask (setImmediate), whichever comes first. Writes queued while a batch runs form
- * the next one. Writes run and commit in submission order. Each write runs in a savepoint,
- * so a write that throws is rolled back and fails alone. A promise resolves only after the
- * transaction holding its write committed.
+ * the next one. Writes run and commit in submission order. A write that throws is rolled
+ * back and fails alone: the batch then runs again with each write in a savepoint. A
+ * promise resolves only after the transaction holding its write committed.
  */
 export class BatchWriter {
   readonly stats: BatchWriterStats = { batches: 0, committed: 0, failed: 0 };
@@ -204,7 +208,22 @@ export class BatchWriter {
     }
   }
 
+  /**
+   * Runs the batch without savepoints first, because writes rarely fail. When one throws,
+   * the transaction rolls back and the batch runs again with a savepoint around each write,
+   * so that the failing write fails alone.
+   */
   private async commitBatch(batch: QueuedWrite[]): Promise<Outcome[]> {
+    const outcomes = await this.runTransaction(batch, false);
+    return outcomes ?? (await this.runTransaction(batch, true))!;
+  }
+
+  /**
+   * Runs `batch` in one transaction and commits it. Without savepoints (`isolated` false), a
+   * write that throws rolls the whole transaction back, and the result is undefined unless
+   * that write was the batch's only one.
+   */
+  private async runTransaction(batch: QueuedWrite[], isolated: boolean): Promise<Outcome[] | undefined> {
     const trx = await this.db.startTransaction().execute();
     try {
       if (this.lockNames) {
@@ -212,7 +231,14 @@ export class BatchWriter {
         if (names.size > 0) await this.lockNames(trx, [...names]);
       }
       const outcomes: Outcome[] = [];
-      for (const write of batch) outcomes.push(await this.runWrite(trx, write));
+      for (const write of batch) {
+        const outcome = isolated ? await this.runWrite(trx, write) : await runPlain(trx, write);
+        if (!outcome.ok && !isolated) {
+          await trx.rollback().execute();
+          return batch.length === 1 ? [outcome] : undefined;
+        }
+        outcomes.push(outcome);
+      }
       await trx.commit().execute();
       return outcomes;
     } catch (error) {
@@ -233,6 +259,15 @@ export class BatchWriter {
       await this.savepoints.release(trx);
       return { write, ok: false, value: error };
     }
+  }
+}
+
+/** Runs one write on the batch's transaction without a savepoint. */
+async function runPlain(trx: Transaction<Database>, write: QueuedWrite): Promise<Outcome> {
+  try {
+    return { write, ok: true, value: await write.fn(trx) };
+  } catch (error) {
+    return { write, ok: false, value: error };
   }
 }
 

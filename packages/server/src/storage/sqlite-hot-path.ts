@@ -15,7 +15,8 @@ const UPSERT_INBOX_LAST = `insert into inbox_entries
   on conflict (host, username, conversation) do update set
     last_stanza_id = excluded.last_stanza_id, last_at = excluded.last_at, last_sender = excluded.last_sender,
     last_message_id = excluded.last_message_id, last_origin_id = excluded.last_origin_id, last_message = excluded.last_message
-  where inbox_entries.last_stanza_id is null or inbox_entries.last_stanza_id < excluded.last_stanza_id`;
+  where inbox_entries.last_stanza_id is null or inbox_entries.last_stanza_id < excluded.last_stanza_id
+  returning archived`;
 
 const INSERT_INBOX_UNREAD = `insert into inbox_unread (host, username, conversation, stanza_id, sender, message_id, origin_id)
   select host, username, conversation, ?, ?, ?, ? from inbox_entries
@@ -80,13 +81,15 @@ export class SqliteHotPath {
     const key = [owner.host, owner.username, conversation.jid];
     const messageId = message.messageId ?? null;
     const originId = message.originId ?? null;
-    this.statements
+    const upserted = this.statements
       .prepare(UPSERT_INBOX_LAST)
-      .run(...entryKey(owner, conversation), message.stanzaId, message.at, message.sender, messageId, originId, message.stanza);
+      .get(...entryKey(owner, conversation), message.stanzaId, message.at, message.sender, messageId, originId, message.stanza) as { archived: number } | undefined;
     if (!unread) return;
 
     const added = this.statements.prepare(INSERT_INBOX_UNREAD).run(message.stanzaId, message.sender, messageId, originId, ...key, message.stanzaId);
     if (added.changes === 0) return;
+    // The upsert returns no row when it kept a newer last message, so the flag is unknown then.
+    if (upserted?.archived === 0) return;
     this.statements.prepare(UNARCHIVE_INBOX).run(...key);
   }
 
