@@ -1,4 +1,4 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 
 import { accountLock } from './advisory-locks.js';
 import type { BatchWriter } from './batch-writer.js';
@@ -29,6 +29,8 @@ export interface PepPublishOptions {
   maxItems: number;
   /** When false, nothing is stored: the item is only sent as a notification. */
   persist: boolean;
+  /** Whether the caller has just read the node; the publish then skips creating it. */
+  nodeExists?: boolean;
 }
 
 type ItemRow = { item_id: string; payload: string; publisher: string; published_at: number | string };
@@ -112,29 +114,25 @@ export class PepRepository {
    */
   async publish(host: string, username: string, node: string, item: StoredPepItem, options: PepPublishOptions): Promise<boolean> {
     return this.batch.write(async (trx) => {
-      const created = await trx
-        .insertInto('pep_nodes')
-        .values({ host, username, node, config: options.createConfig, created_at: item.publishedAt })
-        .onConflict((oc) => oc.columns(['host', 'username', 'node']).doNothing())
-        .executeTakeFirst();
-      if (!options.persist) return Number(created.numInsertedOrUpdatedRows ?? 0) > 0;
+      const created = options.nodeExists ? false : await createNode(trx, host, username, node, options.createConfig, item.publishedAt);
+      if (!options.persist) return created;
 
-      const last = await trx
-        .selectFrom('pep_items')
-        .select((eb) => eb.fn.max<number | string | null>('seq').as('seq'))
-        .where('host', '=', host)
-        .where('username', '=', username)
-        .where('node', '=', node)
-        .executeTakeFirst();
-      const seq = Number(last?.seq ?? 0) + 1;
-
-      await trx.deleteFrom('pep_items').where('host', '=', host).where('username', '=', username).where('node', '=', node).where('item_id', '=', item.id).execute();
+      // One statement: the next sequence number comes from a subquery, and an item with the same id is replaced.
+      const nextSeq = sql<number>`(select coalesce(max(seq), 0) + 1 from pep_items where host = ${host} and username = ${username} and node = ${node})`;
       await trx
         .insertInto('pep_items')
-        .values({ host, username, node, item_id: item.id, seq, payload: item.payload, publisher: item.publisher, published_at: item.publishedAt })
+        .values({ host, username, node, item_id: item.id, seq: nextSeq, payload: item.payload, publisher: item.publisher, published_at: item.publishedAt })
+        .onConflict((oc) =>
+          oc.columns(['host', 'username', 'node', 'item_id']).doUpdateSet((eb) => ({
+            seq: eb.ref('excluded.seq'),
+            payload: eb.ref('excluded.payload'),
+            publisher: eb.ref('excluded.publisher'),
+            published_at: eb.ref('excluded.published_at'),
+          })),
+        )
         .execute();
       await trimItems(trx, host, username, node, options.maxItems);
-      return Number(created.numInsertedOrUpdatedRows ?? 0) > 0;
+      return created;
     }, { locks: [accountLock(host, username)] });
   }
 
@@ -194,6 +192,16 @@ export class PepRepository {
 }
 
 /** Deletes all but the newest `maxItems` items of the node. */
+/** Creates the node unless it exists, and returns whether it did. */
+async function createNode(trx: Transaction<Database>, host: string, username: string, node: string, config: string, createdAt: number): Promise<boolean> {
+  const created = await trx
+    .insertInto('pep_nodes')
+    .values({ host, username, node, config, created_at: createdAt })
+    .onConflict((oc) => oc.columns(['host', 'username', 'node']).doNothing())
+    .executeTakeFirst();
+  return Number(created.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
 async function trimItems(trx: Transaction<Database>, host: string, username: string, node: string, maxItems: number): Promise<void> {
   const boundary = await trx
     .selectFrom('pep_items')

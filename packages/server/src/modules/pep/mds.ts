@@ -71,7 +71,12 @@ export async function publishPosition(service: PepService, owner: JID, conversat
   }
   const node = existing ?? { name: NS_MDS, config: defaultConfig(NS_MDS) };
   const item = { id: conversation.toString(), payload: serialize(displayedElement(position)), publisher: owner.toString(), publishedAt: Date.now() };
-  const options = { createConfig: JSON.stringify(node.config), maxItems: effectiveMaxItems(node.config, service.limits), persist: node.config.persistItems };
+  const options = {
+    createConfig: JSON.stringify(node.config),
+    maxItems: effectiveMaxItems(node.config, service.limits),
+    persist: node.config.persistItems,
+    nodeExists: existing !== undefined,
+  };
   await pep.publish(owner.domain, owner.local, NS_MDS, item, options);
   await service.notify(owner, node, () => eventItems(NS_MDS, [item], node.config.deliverPayloads));
 }
