@@ -29,7 +29,10 @@ export interface PepPublishOptions {
   maxItems: number;
   /** When false, nothing is stored: the item is only sent as a notification. */
   persist: boolean;
-  /** Whether the caller has just read the node; the publish then skips creating it. */
+  /**
+   * Whether the caller has just read the node; the publish then skips creating it.
+   * NOTE: a node deleted after that read makes the publish fail instead of recreating it.
+   */
   nodeExists?: boolean;
 }
 
